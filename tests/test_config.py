@@ -1,0 +1,125 @@
+"""Every shipped config composes; bad configs fail before work with a one-line message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CONF_DIR, ROOT, compose_raw
+from valuespectrum.config import ConfigError, load_config
+
+GROUPS = sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir())
+
+
+def _options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+@pytest.mark.parametrize(
+    "override",
+    [f"{g}={o}" for g in GROUPS for o in _options(g) if g != "corpus"]
+    + ["corpus=demo", "corpus=folder corpus.path=/tmp"],
+)
+def test_every_shipped_option_composes_and_validates(override: str) -> None:
+    cfg = load_config(compose_raw(override.split()))
+    group = override.split("=")[0]
+    if group not in ("experiment", "paths"):
+        assert getattr(cfg, group).name == override.split("=")[1].split()[0]
+
+
+def test_study_axes_have_the_options_other_stages_rely_on() -> None:
+    for group, option in [
+        ("model", "gpt4o"), ("model", "claude"), ("strategy", "simple"), ("strategy", "isq"),
+        ("platform", "tiktok"), ("platform", "youtube"), ("platform", "instagram"),
+        ("platform", "localfeed"), ("threshold", "paper"),
+    ]:
+        assert option in _options(group), f"conf/{group}/{option}.yaml missing"
+    assert load_config(compose_raw(["threshold=paper"])).threshold.isq_percent == 60
+
+
+def test_keywords_cover_all_ten_values_with_paper_examples() -> None:
+    cfg = load_config(compose_raw())
+    kw = cfg.value_keywords.values
+    assert len(kw) == 10
+    assert all(len(v.keywords) >= 8 and v.rationale for v in kw.values())
+    assert {"vacation", "comedy", "concert"} <= set(kw["hedonism"].keywords)
+    assert {"equality", "globe", "handshake"} <= set(kw["universalism"].keywords)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["+corpus.sourc=demo"], "unknown config key 'corpus.sourc'"),
+        (["retrieve.k=0"], "retrieve.k=0 must be between 1 and 100"),
+        (["retrieve.k=abc"], "bad value for retrieve.k"),
+        (["retrieve.caption_weight=1.5"], "retrieve.caption_weight=1.5"),
+        (["stages=[collect,indx]"], "unknown stage(s) ['indx']"),
+        (["model.backend=foo"], "model.backend='foo' is not allowed"),
+        (["probe.concurrency=0"], "probe.concurrency must be >= 1"),
+        (["corpus=folder"], "corpus.path"),
+        (["strategy.window=99"], "strategy.window"),
+        (["+value_keywords.values.greed.keywords=[gold]"], "unknown value(s) ['greed']"),
+    ],
+)
+def test_bad_config_is_one_clear_line(overrides: list[str], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(compose_raw(overrides))
+    text = str(info.value)
+    assert message in text
+    assert "\n" not in text
+
+
+def _run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "run.py", f"paths.workspace={tmp_path}/ws", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_cli_refuses_bad_config_before_any_work(tmp_path) -> None:
+    res = _run_cli("retrieve.k=0", f"hydra.run.dir={tmp_path}/out", tmp_path=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines()[-1] == (
+        "error: retrieve.k=0 must be between 1 and 100"
+    )
+    assert not (tmp_path / "ws").exists()
+
+
+def test_cli_refuses_missing_corpus_folder_before_any_work(tmp_path) -> None:
+    res = _run_cli(
+        "corpus=folder", f"corpus.path={tmp_path}/nope", f"hydra.run.dir={tmp_path}/out",
+        tmp_path=tmp_path,
+    )
+    assert res.returncode == 2
+    assert "is not a folder; point corpus.path at a folder of images" in res.stderr
+    assert not (tmp_path / "ws").exists()
+
+
+def test_print_config_imports_no_heavy_library(tmp_path) -> None:
+    code = (
+        "import sys; sys.argv=['run.py','--cfg','job'];"
+        "from valuespectrum.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy=[m for m in ('torch','open_clip','transformers','litellm','mlflow','duckdb')"
+        " if m in sys.modules]\nprint('HEAVY', heavy)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert "HEAVY []" in res.stdout, res.stdout + res.stderr
+    assert "workspace:" in res.stdout
+
+
+def test_slurm_launcher_composes() -> None:
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(
+            "config",
+            overrides=["hydra/launcher=submitit_slurm", "hydra.launcher.partition=gpu"],
+            return_hydra_config=True,
+        )
+    assert "submitit" in cfg.hydra.launcher._target_.lower()
+    assert cfg.hydra.launcher.partition == "gpu"

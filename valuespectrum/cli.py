@@ -1,0 +1,46 @@
+"""Command line entry: compose with Hydra, validate into a typed ``Config``, hand to the runner.
+
+No logic lives here; nothing below this module sees a DictConfig.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from valuespectrum.config import ConfigError, load_config
+
+log = logging.getLogger("valuespectrum")
+
+
+# An absolute path: Hydra would otherwise look for a Python module named "conf".
+CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
+def main(raw: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from valuespectrum import runner
+
+    hc = HydraConfig.get()
+    try:
+        cfg = load_config(raw)
+        runner.run(
+            cfg,
+            output_dir=Path(hc.runtime.output_dir),
+            choices={k: str(v) for k, v in hc.runtime.choices.items() if v is not None},
+            sweep_key=str(Path(hc.sweep.dir).resolve()) if hc.mode == RunMode.MULTIRUN else None,
+        )
+    except (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

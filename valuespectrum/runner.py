@@ -1,0 +1,134 @@
+"""Stage order, pre-flight checks, and the one place that opens store, workspace and tracker.
+
+Stages are plain functions ``run(ctx) -> metrics``. The runner checks everything cheap first
+(inputs exist, credentials are set, the stage is built) so a bad run fails in a second instead of
+after an hour of embedding, then runs the selected stages in their fixed order and logs each
+stage's metrics under ``<stage>/<name>``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from valuespectrum.config import STAGES, Config, ConfigError
+from valuespectrum.store import Store, ensure_workspace
+from valuespectrum.tracking import NullTracker, Tracker
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUILT_STAGES: frozenset[str] = frozenset({"collect", "index", "retrieve"})
+
+
+@dataclass
+class Context:
+    """What a stage may use. Stages talk to the tracker only through this object."""
+
+    cfg: Config
+    workspace: Path
+    store: Store
+    output_dir: Path
+    tracker: Tracker = field(default_factory=NullTracker)
+    choices: dict[str, str] = field(default_factory=dict)
+    # Results handed from one stage to the next within a job (e.g. the retrieval run id).
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def selected_stages(cfg: Config) -> list[str]:
+    """The requested stages in pipeline order."""
+    return [s for s in STAGES if s in cfg.stages]
+
+
+def preflight(cfg: Config) -> None:
+    """Refuse, in one line, anything that would fail later in the run."""
+    stages = selected_stages(cfg)
+    not_built = [s for s in stages if s not in BUILT_STAGES]
+    if not_built:
+        raise ConfigError(
+            f"stage(s) {not_built} are not built yet; drop them from stages= "
+            f"(built: {sorted(BUILT_STAGES)})"
+        )
+    if "collect" in stages and cfg.corpus.source == "folder":
+        folder = Path(cfg.corpus.path or "").expanduser()
+        if not folder.is_dir():
+            raise ConfigError(
+                f"corpus.path={cfg.corpus.path} is not a folder; point corpus.path at a "
+                "folder of images"
+            )
+
+
+def run(
+    cfg: Config,
+    *,
+    output_dir: Path,
+    choices: dict[str, str] | None = None,
+    sweep_key: str | None = None,
+) -> dict[str, float]:
+    """Run the selected stages for one job and return all metrics."""
+    preflight(cfg)
+    workspace = ensure_workspace(cfg.paths.workspace_path())
+    output_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(workspace)
+    choices = dict(choices or {})
+    run_name = "-".join(f"{k}={v}" for k, v in sorted(choices.items()) if k in _NAMED) or "run"
+
+    if cfg.tracking.enabled:
+        from valuespectrum.tracking import mlflow_run
+
+        tracking_cm: Any = mlflow_run(
+            cfg.tracking.tracking_uri(workspace),
+            cfg.tracking.experiment,
+            run_name=run_name,
+            artifact_root=workspace / "mlartifacts",
+            sweep_key=sweep_key,
+            lock=store.lock,
+        )
+    else:
+        tracking_cm = nullcontext(NullTracker())
+
+    metrics: dict[str, float] = {}
+    with tracking_cm as tracker:
+        ctx = Context(cfg, workspace, store, output_dir, tracker, choices)
+        _log_run_header(ctx)
+        for name in selected_stages(cfg):
+            stage = importlib.import_module(f"valuespectrum.stages.{name}")
+            log.info("stage %s: start", name)
+            t0 = time.perf_counter()
+            stage_metrics = stage.run(ctx)
+            elapsed = time.perf_counter() - t0
+            named = {f"{name}/{k}": float(v) for k, v in stage_metrics.items()}
+            named[f"{name}/seconds"] = elapsed
+            tracker.log_metrics(named)
+            metrics.update(named)
+            log.info("stage %s: done in %.1fs %s", name, elapsed, _brief(stage_metrics))
+    return metrics
+
+
+_NAMED = ("model", "strategy", "platform", "persona", "corpus", "embedder", "experiment")
+
+
+def _log_run_header(ctx: Context) -> None:
+    from omegaconf import OmegaConf
+
+    from valuespectrum.tracking import flatten, git_state, package_versions
+
+    resolved = ctx.output_dir / "config.resolved.yaml"
+    resolved.write_text(OmegaConf.to_yaml(OmegaConf.structured(ctx.cfg)))
+    ctx.tracker.log_params(flatten(asdict(ctx.cfg)))
+    tags = {f"choice.{k}": str(v) for k, v in ctx.choices.items()}
+    tags.update(git_state(PROJECT_ROOT))
+    tags.update(package_versions())
+    tags["workspace"] = str(ctx.workspace)
+    tags["output_dir"] = str(ctx.output_dir)
+    ctx.tracker.set_tags(tags)
+    ctx.tracker.log_artifact(resolved)
+
+
+def _brief(metrics: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:g}" for k, v in list(metrics.items())[:8])

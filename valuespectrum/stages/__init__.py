@@ -1,0 +1,1 @@
+"""Pipeline stages: each module has ``run(ctx) -> dict[str, float]`` (metrics, unprefixed)."""

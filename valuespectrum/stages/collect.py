@@ -1,0 +1,144 @@
+"""Collect: fill the workspace corpus from the configured offline source.
+
+Accepted images are stored once, as normalised RGB PNGs under ``<workspace>/images/`` named by
+the sha256 of the original bytes, so re-running a collection (or two sweep jobs running it at the
+same time) adds nothing twice. Rejected files are recorded with their reason and the run carries
+on: one bad file must not cost a corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from valuespectrum.corpus.folder import CorpusItem, Rejection
+from valuespectrum.corpus.images import encode_png
+from valuespectrum.store import ScreenshotRow, screenshot_key
+
+log = logging.getLogger(__name__)
+
+CHUNK = 64
+
+
+def run(ctx) -> dict[str, float]:
+    """Ingest the corpus named by ``corpus=`` and report accepted/rejected/present counts."""
+    cfg = ctx.cfg.corpus
+    source = cfg.source
+    if source == "demo" and _demo_complete(ctx):
+        log.info("demo corpus (n=%d, seed=%d) already in the workspace", cfg.n, cfg.seed)
+        return _counts(ctx, added=0, present=cfg.n, rejected=0, rejected_new=0)
+    stream = _items(ctx)
+    added = present = rejected = rejected_new = 0
+    for chunk in _chunks(_progress(stream, ctx, cfg.n if source == "demo" else None), CHUNK):
+        items = [x for x in chunk if isinstance(x, CorpusItem)]
+        rejections = [(x.source_path, x.reason) for x in chunk if isinstance(x, Rejection)]
+        with ctx.store.connect() as con:
+            known = ctx.store.known_shas(con)
+            new = [it for it in items if it.sha256 not in known]
+            rows = [_store_image(ctx.workspace, it, source) for it in new]
+            added += ctx.store.insert_screenshots(con, rows)
+            present += len(items) - len(new)
+            rejected += len(rejections)
+            rejected_new += ctx.store.insert_rejections(con, rejections, source)
+    for path, reason in _last_rejections(ctx, rejected):
+        log.warning("rejected %s: %s", path, reason)
+    return _counts(ctx, added=added, present=present, rejected=rejected, rejected_new=rejected_new)
+
+
+def _items(ctx) -> Iterator[CorpusItem | Rejection]:
+    cfg = ctx.cfg.corpus
+    if cfg.source == "demo":
+        from valuespectrum.corpus.demo import generate_demo
+
+        return iter(generate_demo(cfg.n, seed=cfg.seed, size=(cfg.width, cfg.height)))
+    from valuespectrum.corpus.folder import scan_folder
+
+    return scan_folder(
+        Path(cfg.path).expanduser(),
+        max_pixels=cfg.max_pixels,
+        recursive=cfg.recursive,
+        default_platform=cfg.platform,
+    )
+
+
+def _demo_complete(ctx) -> bool:
+    """True when every demo screenshot of this seed and size is already stored."""
+    cfg = ctx.cfg.corpus
+    with ctx.store.connect() as con:
+        n = ctx.store.count(
+            con,
+            "screenshots",
+            "source = 'demo' AND url LIKE ? AND width = ? AND height = ?",
+            [f"demo://{cfg.seed}/%", cfg.width, cfg.height],
+        )
+    return n >= cfg.n
+
+
+def _store_image(workspace: Path, item: CorpusItem, source: str) -> ScreenshotRow:
+    rel = Path("images") / item.sha256[:2] / f"{item.sha256}.png"
+    dest = workspace / rel
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(encode_png(item.image.image))
+        os.replace(tmp, dest)  # readers never see half a file
+    notes = {"normalised": list(item.image.notes)} if item.image.notes else {}
+    if item.extra:
+        notes["extra"] = item.extra
+    return ScreenshotRow(
+        id=screenshot_key(item.sha256),
+        sha256=item.sha256,
+        file_path=str(rel),
+        source_path=item.source_path,
+        width=item.image.width,
+        height=item.image.height,
+        platform=item.platform,
+        url=item.url,
+        caption=item.caption,
+        author=item.author,
+        hashtags=list(item.hashtags),
+        collected_at=item.collected_at,
+        source=source,
+        theme=item.theme,
+        notes=json.dumps(notes, default=str) if notes else None,
+    )
+
+
+def _counts(ctx, **counts: int) -> dict[str, float]:
+    with ctx.store.connect() as con:
+        total = ctx.store.count(con, "screenshots")
+    log.info(
+        "collect: %d added, %d already present, %d rejected (%d newly recorded); corpus %d",
+        counts["added"], counts["present"], counts["rejected"], counts["rejected_new"], total,
+    )
+    return {**{k: float(v) for k, v in counts.items()}, "corpus_size": float(total)}
+
+
+def _last_rejections(ctx, n: int) -> list[tuple[str, str]]:
+    if not n:
+        return []
+    with ctx.store.connect() as con:
+        return con.execute(
+            "SELECT source_path, reason FROM rejected_inputs ORDER BY seen_at DESC LIMIT ?",
+            [min(n, 20)],
+        ).fetchall()
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _progress(items: Iterable, ctx, total: int | None) -> Iterable:
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc="collect", unit="img", disable=not ctx.cfg.progress)

@@ -1,0 +1,129 @@
+"""Index: embed every screenshot not yet in the vector indexes (images with CLIP, captions with
+the caption encoder) and save the indexes atomically, chunk by chunk.
+
+The index file on disk is the truth about what is embedded: a run killed mid-way keeps every
+finished chunk, and the next run embeds only what is missing. Embedding happens outside the
+workspace lock; only merging a chunk into the file on disk happens inside it, so parallel sweep
+jobs never corrupt an index (at worst two of them embed the same chunk, with identical results).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from valuespectrum.store import ScreenshotRow
+
+log = logging.getLogger(__name__)
+
+CHUNK = 512
+
+
+@dataclass(frozen=True)
+class IndexFiles:
+    """Where the image and caption vectors of one embedder live inside a workspace."""
+
+    image: Path
+    caption: Path | None
+
+
+def make_embedder(ctx):
+    from valuespectrum.embedding import ClipEmbedder, EmbedderSpec
+
+    e = ctx.cfg.embedder
+    return ClipEmbedder(
+        EmbedderSpec(
+            name=e.name, arch=e.arch, pretrained=e.pretrained, model_config=e.model_config,
+            init_seed=e.init_seed, device=e.device, batch_size=e.batch_size,
+            prefetch=e.prefetch, caption_encoder=e.caption_encoder,
+        )
+    )
+
+
+def index_files(workspace: Path, embedder) -> IndexFiles:
+    captions = embedder.caption_encoder
+    return IndexFiles(
+        image=workspace / "index" / f"image-{_slug(embedder.tag)}.usearch",
+        caption=(
+            workspace / "index" / f"caption-{_slug(captions.tag)}.usearch" if captions else None
+        ),
+    )
+
+
+def run(ctx) -> dict[str, float]:
+    """Embed new screenshots into the image (and caption) index; report counts and speed."""
+    embedder = make_embedder(ctx)
+    files = index_files(ctx.workspace, embedder)
+    with ctx.store.connect() as con:
+        shots = ctx.store.screenshots(con)
+    metrics: dict[str, float] = {"screenshots": float(len(shots))}
+
+    def embed_images(rows: Sequence[ScreenshotRow]) -> np.ndarray:
+        return embedder.embed_images(
+            [ctx.workspace / r.file_path for r in rows], progress=ctx.cfg.progress
+        )
+
+    metrics["images_embedded"] = _fill(
+        ctx, files.image, shots, embedder.dim, embedder.tag, "image", embed_images
+    )
+    captions = embedder.caption_encoder
+    if captions is not None and files.caption is not None:
+        with_caption = [r for r in shots if r.caption and r.caption.strip()]
+        metrics["captions_embedded"] = _fill(
+            ctx, files.caption, with_caption, captions.dim, captions.tag, "caption",
+            lambda rows: captions.embed_texts([r.caption for r in rows]),
+        )
+        metrics["captionless"] = float(len(shots) - len(with_caption))
+    return metrics
+
+
+def _fill(
+    ctx,
+    path: Path,
+    rows: Sequence[ScreenshotRow],
+    dim: int,
+    tag: str,
+    kind: str,
+    embed: Callable[[Sequence[ScreenshotRow]], np.ndarray],
+) -> float:
+    """Add the vectors of ``rows`` missing from the index at ``path``; return how many."""
+    from valuespectrum.index import VectorIndex
+
+    present = _keys(path)
+    todo = [r for r in rows if r.id not in present]
+    log.info("%s index %s: %d present, %d to embed", kind, path.name, len(present), len(todo))
+    added = 0
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start : start + CHUNK]
+        vectors = embed(chunk)
+        keys = np.array([r.id for r in chunk], dtype=np.uint64)
+        with ctx.store.lock():
+            # Re-read under the lock: a sibling job may have saved vectors meanwhile.
+            index = VectorIndex.open(path, view=False) if path.exists() else VectorIndex.create(dim)
+            added += index.add(keys, vectors)
+            index.save(path)
+            with ctx.store.connect(locked=False) as con:
+                ctx.store.record_embeddings(con, keys.tolist(), tag, kind, path.name, dim)
+    with ctx.store.lock(), ctx.store.connect(locked=False) as con:
+        # Rows lost to a kill between saving the index and recording them are restored here.
+        final = _keys(path)
+        missing = final - ctx.store.embedded_ids(con, tag, kind)
+        ctx.store.record_embeddings(con, sorted(missing), tag, kind, path.name, dim)
+    return float(added)
+
+
+def _keys(path: Path) -> set[int]:
+    from valuespectrum.index import VectorIndex
+
+    if not path.exists():
+        return set()
+    return {int(k) for k in VectorIndex.open(path, view=True).keys()}
+
+
+def _slug(tag: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", tag)
