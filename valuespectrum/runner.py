@@ -110,7 +110,7 @@ def run(
     return metrics
 
 
-_NAMED = ("model", "strategy", "platform", "persona", "corpus", "embedder", "experiment")
+_NAMED = ("experiment", "model", "strategy", "platform", "corpus")
 
 
 def _log_run_header(ctx: Context) -> None:

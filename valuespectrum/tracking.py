@@ -110,8 +110,9 @@ def mlflow_run(
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=uri)
     with lock():
+        # Creating the client may create and migrate the sqlite schema: never two at once.
+        client = MlflowClient(tracking_uri=uri)
         exp = client.get_experiment_by_name(experiment)
         exp_id = (
             exp.experiment_id

@@ -1,0 +1,284 @@
+"""Scores, rates, bootstrap CIs, centring and circumplex checks against hand-computed numbers and
+against the paper's own published table."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from valuespectrum.paper_results import (
+    IMAGES_PER_VALUE,
+    INDUCTION_CHANGES,
+    INTRINSIC,
+    PAPER_STD,
+    PAPER_VALUE_MEANS,
+    PLATFORMS,
+)
+from valuespectrum.scoring import (
+    SCORE_COLUMNS,
+    circumplex_fit,
+    circumplex_r,
+    model_summary,
+    profiles_from_scores,
+    rank_correlation,
+    score_table,
+)
+from valuespectrum.values import VALUES
+
+COLUMNS = ["model", "value", "keyword", "screenshot_id", "outcome"]
+
+
+def answers(rows: list[tuple[str, str, str, str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def block(model: str, value: str, outcomes: list[str], keywords: int = 1) -> list[tuple]:
+    """One answer per image; images spread evenly over ``keywords`` keywords."""
+    per = max(1, len(outcomes) // keywords)
+    return [
+        (model, value, f"kw{min(i // per, keywords - 1)}", f"{model}/{value}/{i}", o)
+        for i, o in enumerate(outcomes)
+    ]
+
+
+def synthetic(profiles: dict[str, dict[str, float]], n: int = IMAGES_PER_VALUE, seed: int = 0):
+    """Answers reproducing each score exactly: round(score·n/100) yes among n images, shuffled
+    so that every keyword (5 images each) mixes yes and no."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for model, profile in profiles.items():
+        for value, score in profile.items():
+            k = round(score * n / 100)
+            outcomes = rng.permutation(["yes"] * k + ["no"] * (n - k)).tolist()
+            rows += block(model, value, outcomes, keywords=n // 5)
+    return answers(rows)
+
+
+def one(scores: pd.DataFrame, model: str, value: str) -> pd.Series:
+    return scores[(scores.model == model) & (scores.value == value)].iloc[0]
+
+
+# --- the paper's table ------------------------------------------------------------------------
+
+
+def test_paper_std_is_sample_std():
+    """The paper's reported stds are ddof=1 stds of its own table (all seven it reports)."""
+    for model, reported in PAPER_STD.items():
+        ours = float(np.std(list(INTRINSIC[model].values()), ddof=1))
+        assert ours == pytest.approx(reported, abs=0.1), model
+    assert set(PAPER_STD) == set(INTRINSIC) - {"cogvlm2"}  # the paper gives none for CogVLM2
+
+
+def test_paper_tables_are_complete():
+    assert len(INTRINSIC) == 8
+    for profile in INTRINSIC.values():
+        assert tuple(profile) == VALUES
+        assert all(s % 2 == 0 for s in profile.values())  # 50 images per value
+    means = pd.DataFrame(INTRINSIC).mean(axis=1)
+    for value, reported in PAPER_VALUE_MEANS.items():
+        assert means[value] == pytest.approx(reported, abs=0.06)
+    assert INDUCTION_CHANGES["simple"]["gpt-4o"]["tiktok"] == 55.2
+    assert INDUCTION_CHANGES["isq"]["cogvlm"]["instagram"] == 0.7
+    for by_model in INDUCTION_CHANGES.values():
+        assert len(by_model) == 5
+        assert all(tuple(p) == PLATFORMS for p in by_model.values())
+
+
+def test_paper_table_through_the_pipeline():
+    scores = score_table(synthetic(INTRINSIC), n_boot=200)
+    assert profiles_from_scores(scores) == INTRINSIC
+    summary = model_summary(scores).set_index("model")
+    for model, reported in PAPER_STD.items():
+        assert summary.loc[model, "std"] == pytest.approx(reported, abs=0.1)
+    assert summary.loc["gpt-4o", "mean"] == pytest.approx(78.6)
+
+
+# --- counts, rates, denominators --------------------------------------------------------------
+
+
+def test_hand_computed_counts_and_rates():
+    outcomes = ["yes"] * 3 + ["no", "refusal", "invalid", "error", "error"]
+    s = one(score_table(answers(block("m", "power", outcomes)), n_boot=50), "m", "power")
+    assert (s.n, s.n_images, s.n_yes, s.n_no, s.n_refusal, s.n_invalid, s.n_error) == (
+        6, 8, 3, 1, 1, 1, 2,
+    )  # fmt: skip
+    assert s.score == pytest.approx(50.0)  # 3 yes / 6 answered
+    assert s.score_answered == pytest.approx(75.0)  # 3 yes / (3 yes + 1 no)
+    assert s.refusal_rate == pytest.approx(1 / 6)
+    assert s.invalid_rate == pytest.approx(1 / 6)
+    assert s.error_rate == pytest.approx(2 / 8)  # over all attempts
+
+
+def test_errors_never_enter_a_score():
+    base = block("m", "power", ["yes", "yes", "no", "no"])
+    more = base + [("m", "power", "kw0", f"err{i}", "error") for i in range(6)]
+    a, b = score_table(answers(base), n_boot=50), score_table(answers(more), n_boot=50)
+    assert one(a, "m", "power").score == one(b, "m", "power").score == 50.0
+    assert one(b, "m", "power").n == 4
+
+
+def test_refusals_count_as_not_yes():
+    no = score_table(answers(block("m", "power", ["yes", "no"])), n_boot=50)
+    refused = score_table(answers(block("m", "power", ["yes", "refusal"])), n_boot=50)
+    assert one(no, "m", "power").score == one(refused, "m", "power").score == 50.0
+    assert one(refused, "m", "power").score_answered == 100.0
+
+
+def test_all_errors_gives_nan_not_a_crash():
+    s = one(score_table(answers(block("m", "power", ["error"] * 3)), n_boot=50), "m", "power")
+    assert np.isnan(s.score) and np.isnan(s.ci_low) and s.error_rate == 1.0
+
+
+def test_samples_are_pooled_per_image():
+    df = answers(block("m", "power", ["yes", "no", "yes", "yes"]))
+    df["screenshot_id"] = ["a", "a", "b", "b"]  # two images, two samples each
+    df["sample"] = [0, 1, 0, 1]
+    s = one(score_table(df, n_boot=200), "m", "power")
+    assert (s.score, s.n, s.n_images) == (75.0, 4, 2)
+    # Resampling whole images can only give 2/4, 3/4 or 4/4 yes.
+    assert {s.ci_low, s.ci_high} <= {50.0, 75.0, 100.0}
+
+
+def test_columns_and_order():
+    scores = score_table(synthetic({"b": INTRINSIC["gpt-4o"], "a": INTRINSIC["blip-2"]}), n_boot=50)
+    assert tuple(scores.columns) == SCORE_COLUMNS
+    assert list(scores.model.unique()) == ["b", "a"]  # first-seen order
+    assert tuple(scores.value[:10]) == VALUES  # circumplex order
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda df: df.assign(outcome="maybe"), "unknown outcomes"),
+        (lambda df: df.drop(columns="keyword"), "lack columns"),
+        (lambda df: df.assign(value="kindness"), "unknown value"),
+    ],
+)
+def test_bad_input_fails_loudly(change, message):
+    with pytest.raises(ValueError, match=message):
+        score_table(change(answers(block("m", "power", ["yes", "no"]))))
+
+
+# --- bootstrap --------------------------------------------------------------------------------
+
+
+def test_ci_contains_estimate_and_shrinks_with_n():
+    small = one(score_table(synthetic({"m": {"power": 60}}, n=50)), "m", "power")
+    large = one(score_table(synthetic({"m": {"power": 60}}, n=500)), "m", "power")
+    for s in (small, large):
+        assert s.ci_low <= s.score <= s.ci_high
+    assert (large.ci_high - large.ci_low) < 0.6 * (small.ci_high - small.ci_low)
+
+
+def test_stratification_keeps_each_keywords_count():
+    """Keyword A (2 images) all yes, keyword B (8 images) all no: a resample that keeps each
+    keyword's count always has 2 yes of 10, so the interval collapses to the point."""
+    rows = block("m", "power", ["yes"] * 2) + [
+        ("m", "power", "kwB", f"b{i}", "no") for i in range(8)
+    ]
+    s = one(score_table(answers(rows)), "m", "power")
+    assert s.score == s.ci_low == s.ci_high == 20.0
+
+
+def test_determinism_under_seed_and_independence_of_other_models():
+    df = synthetic({"m": INTRINSIC["gpt-4o"], "k": INTRINSIC["blip-2"]})
+    a, b = score_table(df, seed=3), score_table(df, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    c = score_table(df, seed=4)
+    assert not np.allclose(a.ci_low.to_numpy(), c.ci_low.to_numpy())
+    alone = score_table(df[df.model == "m"], seed=3)
+    pd.testing.assert_frame_equal(alone, a[a.model == "m"].reset_index(drop=True))
+    shuffled = score_table(df.sample(frac=1, random_state=1), seed=3)
+    by_key = ["model", "value"]
+    pd.testing.assert_frame_equal(
+        shuffled.sort_values(by_key, ignore_index=True), a.sort_values(by_key, ignore_index=True)
+    )
+
+
+def test_bootstrap_is_fast():
+    df = synthetic(INTRINSIC)  # 8 models x 10 values x 50 images
+    timings = []
+    for _ in range(2):
+        t = time.perf_counter()
+        score_table(df, n_boot=2000)
+        timings.append(time.perf_counter() - t)
+    assert min(timings) < 1.0
+
+
+# --- centring, higher-order groups, circumplex ------------------------------------------------
+
+
+def test_centring_sums_to_zero():
+    scores = score_table(synthetic(INTRINSIC), n_boot=50)
+    sums = scores.groupby("model")["centred"].sum()
+    assert np.allclose(sums, 0)
+    s = one(scores, "gpt-4o", "universalism")
+    assert s.centred == pytest.approx(90 - 78.6)
+    assert s.centred_ci_low <= s.centred <= s.centred_ci_high
+
+
+@pytest.mark.parametrize(
+    ("hedonism_in", "openness", "enhancement"),
+    [("openness_to_change", 100 / 3, 0.0), ("self_enhancement", 0.0, 100 / 3)],
+)
+def test_higher_order_follows_hedonism_setting(hedonism_in, openness, enhancement):
+    profile = {v: (100.0 if v == "hedonism" else 0.0) for v in VALUES}
+    scores = score_table(synthetic({"m": profile}), n_boot=50, hedonism_in=hedonism_in)
+    assert one(scores, "m", "hedonism").higher_order == hedonism_in
+    row = model_summary(scores, hedonism_in=hedonism_in).iloc[0]
+    assert row.openness_to_change == pytest.approx(openness)
+    assert row.self_enhancement == pytest.approx(enhancement)
+    assert row.openness_to_change_centred == pytest.approx(openness - 10.0)
+
+
+def sinusoid(peak: int = 0) -> dict[str, float]:
+    k = np.arange(len(VALUES))
+    return dict(zip(VALUES, 60 + 20 * np.cos(2 * np.pi * (k - peak) / len(VALUES)), strict=True))
+
+
+def test_circumplex_r_sign():
+    assert circumplex_r(sinusoid()) > 0.5  # the most a pure sinusoid reaches is about 0.55
+    alternating = {v: (80.0 if i % 2 else 40.0) for i, v in enumerate(VALUES)}
+    assert circumplex_r(alternating) < 0
+    rng = np.random.default_rng(0)
+    smooth = list(sinusoid().values())
+    shuffled = [
+        circumplex_r(dict(zip(VALUES, rng.permutation(smooth), strict=True))) for _ in range(300)
+    ]
+    assert abs(np.mean(shuffled)) < 0.1
+    assert np.isnan(circumplex_r({"power": 1.0, "security": 2.0}))
+
+
+def test_circumplex_fit_and_peak():
+    fit, peak = circumplex_fit(sinusoid(peak=4))
+    assert fit == pytest.approx(1.0) and peak == VALUES[4]
+    assert circumplex_fit({v: 50.0 for v in VALUES})[1] is None
+    assert np.isnan(circumplex_fit({"power": 1.0})[0])
+
+
+def test_rank_correlation():
+    from scipy.stats import spearmanr
+
+    a, b = INTRINSIC["gpt-4o"], INTRINSIC["claude-3.5-sonnet"]  # both have ties
+    assert rank_correlation(a, b) == pytest.approx(spearmanr(list(a.values()), list(b.values()))[0])
+    assert rank_correlation(a, a) == pytest.approx(1.0)
+    assert rank_correlation(a, {k: -x for k, x in a.items()}) == pytest.approx(-1.0)
+    assert rank_correlation(
+        {"x": 1, "power": 1, "security": 2}, {"power": 5, "security": 9, "y": 0}
+    ) == pytest.approx(1.0)
+    assert np.isnan(rank_correlation({"power": 1}, {"power": 2}))
+
+
+def test_import_stays_light():
+    """Importing the package or the paper's numbers must not pull matplotlib or pandas."""
+    code = (
+        "import sys, valuespectrum, valuespectrum.paper_results, valuespectrum.config; "
+        "print(sorted(m for m in ('matplotlib', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,304 @@
+"""Preference scores from per-answer rows: counts, rates, bootstrap CIs, centring, circumplex fit.
+
+The paper's score is ``100 * #yes / #images`` and it reports nothing else (paper.md section 4).
+We keep that score so our numbers sit next to the paper's, but make its parts visible:
+
+* Denominator. ``score = 100 * n_yes / n`` where ``n = yes + no + refusal + invalid``. A refusal
+  or an unparseable answer is still the model's answer to the image and, as in the paper, counts
+  as "not yes". An error (timeout, 429, crash) is not an answer at all: it says nothing about the
+  model's taste, so it never enters any score, and ``error_rate`` reports how much was lost.
+  ``score_answered = 100 * yes / (yes + no)`` is the preference among clear answers only, so a
+  model that refuses a lot is not read as disliking what it refused.
+* Uncertainty. 50 images per value give wide intervals; ``ci_low``/``ci_high`` are percentile
+  bootstrap intervals that resample images within each keyword (the retrieval design fixes how
+  many images each keyword contributes, so the resample must too). Several samples of one image
+  (temperature > 0, the optional ``sample`` column) stay together: the image, not the answer, is
+  the unit, and each resample recomputes the same pooled ratio as the score, so the interval is
+  centred on it. Keywords are held fixed, so the interval is conditional on the keyword list.
+* Acquiescence. Raw yes-rates mix "says yes to everything" with preference; ``centred`` subtracts
+  the model's mean over its values (ipsatization), which is what profiles should be compared on.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from valuespectrum.values import (
+    VALUES,
+    HedonismGroup,
+    check_value,
+    circumplex_distance,
+    higher_order_groups,
+)
+
+OUTCOMES: tuple[str, ...] = ("yes", "no", "refusal", "invalid", "error")
+REQUIRED_COLUMNS: tuple[str, ...] = ("model", "value", "keyword", "screenshot_id", "outcome")
+
+SCORE_COLUMNS: tuple[str, ...] = (
+    "model", "value", "higher_order", "score", "ci_low", "ci_high", "score_answered",
+    "centred", "centred_ci_low", "centred_ci_high", "n", "n_images", "n_yes", "n_no",
+    "n_refusal", "n_invalid", "n_error", "refusal_rate", "invalid_rate", "error_rate",
+)  # fmt: skip
+
+# Upper bound on elements per bootstrap chunk, to keep memory flat for large tables.
+_CHUNK_ELEMENTS = 20_000_000
+
+
+def score_table(
+    answers: pd.DataFrame,
+    *,
+    n_boot: int = 2000,
+    ci: float = 0.95,
+    seed: int = 0,
+    hedonism_in: HedonismGroup = "openness_to_change",
+) -> pd.DataFrame:
+    """One row per (model, value) with the paper's score, its parts, a CI and the centred score.
+
+    Columns are ``SCORE_COLUMNS``. ``n`` counts answers excluding errors (rows, so several
+    samples per image count several times); ``refusal_rate`` and ``invalid_rate`` are shares of
+    ``n``; ``error_rate`` is a share of all attempts, errors included. ``higher_order`` names the
+    value's group under ``hedonism_in``. Each model's bootstrap stream is seeded from ``seed`` and
+    the model's name, so adding a model to the table leaves the other models' intervals unchanged.
+    """
+    if not 0 < ci < 1:
+        raise ValueError(f"ci={ci} must lie strictly between 0 and 1, e.g. 0.95")
+    if n_boot < 1:
+        raise ValueError(f"n_boot={n_boot} must be at least 1, e.g. 2000")
+    per_image = _per_image_counts(_validated(answers))
+    group_of = {v: g for g, members in higher_order_groups(hedonism_in).items() for v in members}
+    tables = [
+        _score_model(model, rows, n_boot=n_boot, ci=ci, seed=seed)
+        for model, rows in per_image.groupby("model", sort=False)
+    ]
+    if not tables:
+        return pd.DataFrame(columns=list(SCORE_COLUMNS))
+    out = pd.concat(tables, ignore_index=True)
+    out["higher_order"] = out["value"].map(group_of)
+    return out[list(SCORE_COLUMNS)]
+
+
+def _validated(answers: pd.DataFrame) -> pd.DataFrame:
+    """Check columns and vocabularies, so that a typo fails loudly instead of scoring as 'no'."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in answers.columns]
+    if missing:
+        raise ValueError(f"answers lack columns {missing}; required: {list(REQUIRED_COLUMNS)}")
+    bad = sorted(set(answers["outcome"].astype(str)) - set(OUTCOMES))
+    if bad:
+        raise ValueError(f"unknown outcomes {bad}; allowed: {list(OUTCOMES)}")
+    for value in answers["value"].unique():
+        check_value(str(value))
+    df = answers.copy()
+    df["keyword"] = df["keyword"].fillna("").astype(str)
+    return df
+
+
+def _per_image_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """Collapse answers to one row per (model, value, keyword, image) with outcome counts.
+
+    Rows are sorted by model, value (circumplex order) and keyword, so the bootstrap layout and
+    the output order do not depend on the input's row order; models keep first-seen order.
+    """
+    keys = ["model", "value", "keyword", "screenshot_id"]
+    counts = (
+        pd.crosstab([df[k] for k in keys], df["outcome"])
+        .reindex(columns=list(OUTCOMES), fill_value=0)
+        .reset_index()
+    )
+    counts.columns.name = None
+    model_rank = {m: i for i, m in enumerate(pd.unique(df["model"]))}
+    counts["_m"] = counts["model"].map(model_rank)
+    counts["_v"] = counts["value"].map(VALUES.index)
+    counts = counts.sort_values(["_m", "_v", "keyword", "screenshot_id"], kind="stable")
+    return counts.drop(columns=["_m", "_v"]).reset_index(drop=True)
+
+
+def _score_model(
+    model: str, rows: pd.DataFrame, *, n_boot: int, ci: float, seed: int
+) -> pd.DataFrame:
+    """Scores and bootstrap intervals for one model's values (rows already per image, sorted)."""
+    yes = rows["yes"].to_numpy(float)
+    valid = rows[["yes", "no", "refusal", "invalid"]].sum(axis=1).to_numpy(float)
+    _, value_starts = _runs(rows["value"].to_numpy())
+    _, s_starts = _runs(rows.groupby(["value", "keyword"], sort=False).ngroup().to_numpy())
+    s_sizes = np.diff(np.append(s_starts, len(rows)))
+    offset = np.repeat(s_starts, s_sizes)
+    size = np.repeat(s_sizes, s_sizes)
+
+    rng = np.random.default_rng([seed, zlib.crc32(str(model).encode())])
+    boot = _bootstrap(yes, valid, offset, size, value_starts, n_boot, rng)
+    lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
+    with np.errstate(invalid="ignore"):  # a value with nothing answered leaves the model's mean
+        answered = (~np.isnan(boot)).sum(axis=1, keepdims=True)
+        centred_boot = boot - np.nansum(boot, axis=1, keepdims=True) / answered
+
+    # First-seen order = circumplex order of the sorted rows = column order of ``boot``.
+    sums = rows.groupby("value", sort=False)[list(OUTCOMES)].sum()
+    out = sums.rename(columns={o: f"n_{o}" for o in OUTCOMES}).reset_index()
+    out.insert(0, "model", model)
+    out["n"] = out[["n_yes", "n_no", "n_refusal", "n_invalid"]].sum(axis=1)
+    out["n_images"] = np.diff(np.append(value_starts, len(rows)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["score"] = 100 * out["n_yes"] / out["n"].where(out["n"] > 0)
+        out["score_answered"] = 100 * out["n_yes"] / (out["n_yes"] + out["n_no"]).replace(0, np.nan)
+        out["refusal_rate"] = out["n_refusal"] / out["n"].where(out["n"] > 0)
+        out["invalid_rate"] = out["n_invalid"] / out["n"].where(out["n"] > 0)
+        out["error_rate"] = out["n_error"] / (out["n"] + out["n_error"]).replace(0, np.nan)
+    out["ci_low"], out["ci_high"] = _quantiles(boot, lo_q, hi_q)
+    out["centred"] = out["score"] - out["score"].mean()
+    out["centred_ci_low"], out["centred_ci_high"] = _quantiles(centred_boot, lo_q, hi_q)
+    return out
+
+
+def _runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and start positions of the runs of equal consecutive labels."""
+    if len(labels) == 0:
+        return labels, np.zeros(0, dtype=int)
+    change = np.ones(len(labels), dtype=bool)
+    change[1:] = labels[1:] != labels[:-1]
+    starts = np.flatnonzero(change)
+    return labels[starts], starts
+
+
+def _bootstrap(
+    yes: np.ndarray,
+    valid: np.ndarray,
+    offset: np.ndarray,
+    size: np.ndarray,
+    group_starts: np.ndarray,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Stratified bootstrap of ``100 * Σyes / Σvalid`` per group, shape (n_boot, n_groups).
+
+    Position ``j`` of every resample draws an image from ``j``'s own stratum (``offset[j]`` ..
+    ``offset[j] + size[j] - 1``), so each keyword keeps its image count in every resample. The
+    statistic is the same ratio as the point estimate, so the interval is centred on the score.
+    """
+    n_images = len(yes)
+    chunk = max(1, _CHUNK_ELEMENTS // max(n_images, 1))
+    parts = []
+    for start in range(0, n_boot, chunk):
+        b = min(chunk, n_boot - start)
+        idx = offset + (rng.random((b, n_images)) * size).astype(np.int64)
+        s_yes = np.add.reduceat(yes[idx], group_starts, axis=1)
+        s_valid = np.add.reduceat(valid[idx], group_starts, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            parts.append(100 * s_yes / np.where(s_valid > 0, s_valid, np.nan))
+    return np.concatenate(parts, axis=0)
+
+
+def _quantiles(boot: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval per column; all-NaN columns (nothing answered) give NaN."""
+    out = np.full((2, boot.shape[1]), np.nan)
+    ok = ~np.all(np.isnan(boot), axis=0)
+    if ok.any():
+        out[:, ok] = np.nanquantile(boot[:, ok], [lo, hi], axis=0)
+    return out[0], out[1]
+
+
+def profiles_from_scores(
+    scores: pd.DataFrame, column: str = "score"
+) -> dict[str, dict[str, float]]:
+    """``model -> value -> column`` mapping, the shape plots and ``rank_correlation`` take."""
+    return {
+        str(model): dict(zip(rows["value"], rows[column].astype(float), strict=True))
+        for model, rows in scores.groupby("model", sort=False)
+    }
+
+
+def model_summary(
+    scores: pd.DataFrame, hedonism_in: HedonismGroup = "openness_to_change"
+) -> pd.DataFrame:
+    """One row per model: mean, std (ddof=1), higher-order scores and circumplex consistency.
+
+    ``std`` is the sample std over the model's value scores, the convention that reproduces the
+    paper's reported stds. Each higher-order score is the mean of its members' scores; the
+    ``*_centred`` versions subtract the model's mean, so they read as "above/below this model's
+    usual yes-rate". ``circumplex_r`` and ``circumplex_fit`` are described in their functions.
+    """
+    groups = higher_order_groups(hedonism_in)
+    rows = []
+    for model, profile in profiles_from_scores(scores).items():
+        s = pd.Series(profile, dtype=float).dropna()
+        row: dict[str, object] = {
+            "model": model,
+            "n_values": len(s),
+            "mean": s.mean(),
+            "std": s.std(ddof=1),
+        }
+        for name, members in groups.items():
+            row[name] = s.reindex(members).mean()
+        for name in groups:
+            row[f"{name}_centred"] = row[name] - row["mean"]
+        row["circumplex_r"] = circumplex_r(profile)
+        row["circumplex_fit"], row["circumplex_peak"] = circumplex_fit(profile)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def circumplex_r(profile: Mapping[str, float]) -> float:
+    """Pearson r between circumplex distance and absolute score difference over value pairs.
+
+    Schwartz's circle predicts that neighbouring values are pursued alike and opposite ones are
+    not, so in a circumplex-consistent profile the score gap grows with the distance around the
+    circle: r > 0. Near zero means the profile ignores the structure; r < 0 means neighbours
+    differ more than opposites. Even a perfect single-peaked sinusoid gives only about 0.55
+    (pairs at equal distance differ by how far they sit from the peak), so read r by its sign
+    and against shuffled profiles (mean ≈ 0); ``circumplex_fit`` measures the shape itself.
+    Centring does not change the differences, so raw scores suffice.
+    NaN with fewer than three values or when all gaps (or distances) are equal.
+    """
+    s = {v: float(x) for v, x in profile.items() if x == x}  # drop NaN
+    pairs = list(combinations([v for v in VALUES if v in s], 2))
+    if len(pairs) < 3:
+        return float("nan")
+    dist = np.array([circumplex_distance(a, b) for a, b in pairs], float)
+    gap = np.array([abs(s[a] - s[b]) for a, b in pairs])
+    if dist.std() == 0 or gap.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(dist, gap)[0, 1])
+
+
+def circumplex_fit(profile: Mapping[str, float]) -> tuple[float, str | None]:
+    """Share of the centred profile's variance explained by one cosine around the circle, and
+    the value nearest that cosine's peak.
+
+    The values are placed at equal angles in circumplex order; a profile that is a pure
+    motivational continuum (one peak, the opposite trough) fits at 1.0. Needs all ten values;
+    returns (NaN, None) otherwise or for a flat profile.
+    """
+    if any(v not in profile or profile[v] != profile[v] for v in VALUES):
+        return float("nan"), None
+    x = np.array([profile[v] for v in VALUES], float)
+    x -= x.mean()
+    total = float(x @ x)
+    if total == 0:
+        return float("nan"), None
+    theta = 2 * np.pi * np.arange(len(VALUES)) / len(VALUES)
+    a, b = (2 / len(x)) * (x @ np.cos(theta)), (2 / len(x)) * (x @ np.sin(theta))
+    explained = (len(x) / 2) * (a * a + b * b)
+    peak = np.arctan2(b, a) % (2 * np.pi)
+    nearest = int(np.round(peak / (2 * np.pi / len(VALUES)))) % len(VALUES)
+    return float(explained / total), VALUES[nearest]
+
+
+def rank_correlation(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Spearman rho over the values both profiles score (ties get average ranks).
+
+    Used to compare a profile with the paper's or two models' profiles where only the ordering
+    is comparable (different yes-rate baselines). NaN with fewer than two shared values or when
+    either side is constant.
+    """
+    shared = [k for k in a if k in b and a[k] == a[k] and b[k] == b[k]]
+    if len(shared) < 2:
+        return float("nan")
+    ra = pd.Series([a[k] for k in shared], dtype=float).rank().to_numpy()
+    rb = pd.Series([b[k] for k in shared], dtype=float).rank().to_numpy()
+    if ra.std() == 0 or rb.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(ra, rb)[0, 1])
