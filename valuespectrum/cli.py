@@ -12,7 +12,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from valuespectrum.config import ConfigError, load_config
+from valuespectrum.config import Config, ConfigError, load_config
 
 log = logging.getLogger("valuespectrum")
 
@@ -40,6 +40,17 @@ def main(raw: DictConfig) -> None:
     except (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+
+
+def compose(overrides: list[str] | None = None) -> Config:
+    """Compose and validate a config exactly as ``python run.py OVERRIDES`` would, from Python
+    (notebooks, benchmarks, tests)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        raw = hydra_compose("config", overrides=list(overrides or []))
+    return load_config(raw)
 
 
 if __name__ == "__main__":

@@ -180,9 +180,9 @@ class Store:
             return 0
         before = self.count(con, "screenshots")
         ts = now_utc()
-        con.executemany(
-            """INSERT INTO screenshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT DO NOTHING""",
+        insert_rows(
+            con,
+            "screenshots",
             [
                 (
                     r.id, r.sha256, r.file_path, r.source_path, r.width, r.height, r.platform,
@@ -200,8 +200,9 @@ class Store:
             return 0
         before = self.count(con, "rejected_inputs")
         ts = now_utc()
-        con.executemany(
-            "INSERT INTO rejected_inputs VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        insert_rows(
+            con,
+            "rejected_inputs",
             [(path, reason, source, ts) for path, reason in rows],
         )
         return self.count(con, "rejected_inputs") - before
@@ -233,8 +234,9 @@ class Store:
         if not ids:
             return
         ts = now_utc()
-        con.executemany(
-            "INSERT INTO embeddings VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        insert_rows(
+            con,
+            "embeddings",
             [(int(i), embedder, kind, index_file, dim, ts) for i in ids],
         )
 
@@ -253,9 +255,9 @@ class Store:
         if not rows:
             return
         ts = now_utc()
-        con.executemany(
-            """INSERT INTO retrievals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT DO NOTHING""",
+        insert_rows(
+            con,
+            "retrievals",
             [
                 (
                     r["run_id"], r["value"], r["keyword"], r["rank"], r["screenshot_id"],
@@ -275,6 +277,21 @@ class Store:
                WHERE r.run_id = ? ORDER BY r.value, r.keyword, r.rank""",
             [run_id],
         ).df()
+
+
+def insert_rows(con: Any, table: str, rows: Sequence[Sequence[Any]], chunk: int = 250) -> None:
+    """Insert-if-absent many rows with one multi-row statement per chunk.
+
+    DuckDB's ``executemany`` costs milliseconds per row (512 rows took 3.7 s); a multi-row
+    ``VALUES`` list with bound parameters does the same work in a few milliseconds.
+    """
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        row_ph = "(" + ", ".join("?" * len(part[0])) + ")"
+        con.execute(
+            f"INSERT INTO {table} VALUES {', '.join([row_ph] * len(part))} ON CONFLICT DO NOTHING",
+            [value for row in part for value in row],
+        )
 
 
 def ensure_workspace(workspace: Path) -> Path:

@@ -23,10 +23,20 @@ def test_demo_collect_is_deterministic_and_idempotent(make_config, tmp_path) -> 
     assert m1["collect/added"] == 30
     assert m2["collect/added"] == 0 and m2["collect/corpus_size"] == 30
     with _db(cfg.paths.workspace_path()) as con:
-        rows = con.execute("SELECT theme, caption, file_path, width, height FROM screenshots").fetchall()
+        rows = con.execute(
+            "SELECT theme, caption, file_path, width, height FROM screenshots"
+        ).fetchall()
     assert {r[0] for r in rows} == {
-        "self_direction", "stimulation", "hedonism", "achievement", "power", "security",
-        "conformity", "tradition", "benevolence", "universalism",
+        "self_direction",
+        "stimulation",
+        "hedonism",
+        "achievement",
+        "power",
+        "security",
+        "conformity",
+        "tradition",
+        "benevolence",
+        "universalism",
     }
     assert all(r[1] for r in rows)
     ws = cfg.paths.workspace_path()
@@ -50,8 +60,11 @@ def _write_bad_inputs(folder: Path) -> dict[str, str]:
     Image.new("RGBA", (64, 96), (0, 0, 255, 100)).save(folder / "alpha.png")
     Image.new("L", (4000, 4000), 128).save(folder / "bomb.png")
     return {
-        "zero.jpg": "empty_file", "truncated.jpg": "truncated", "text.jpg": "not_an_image",
-        "zz_dup.png": "duplicate", "bomb.png": "decompression_bomb",
+        "zero.jpg": "empty_file",
+        "truncated.jpg": "truncated",
+        "text.jpg": "not_an_image",
+        "zz_dup.png": "duplicate",
+        "bomb.png": "decompression_bomb",
     }
 
 
@@ -59,8 +72,11 @@ def test_folder_collect_normalises_or_rejects_every_bad_input(make_config, tmp_p
     folder = tmp_path / "shots"
     expected = _write_bad_inputs(folder)
     cfg = make_config(
-        "stages=[collect]", "corpus=folder", f"corpus.path={folder}",
-        "corpus.max_pixels=1000000", "tracking.enabled=false",
+        "stages=[collect]",
+        "corpus=folder",
+        f"corpus.path={folder}",
+        "corpus.max_pixels=1000000",
+        "tracking.enabled=false",
     )
     metrics = runner.run(cfg, output_dir=tmp_path / "o")
     assert metrics["collect/added"] == 5  # good, cmyk, sixteen, palette, alpha

@@ -86,7 +86,9 @@ def test_sigkill_mid_index_then_resume(make_config, tmp_path, monkeypatch) -> No
     runner.run(collect, output_dir=tmp_path / "collect")
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLABLE, str(ws), str(tmp_path / "killed")],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 90
@@ -105,7 +107,9 @@ def test_sigkill_mid_index_then_resume(make_config, tmp_path, monkeypatch) -> No
     assert 16 <= done_before < N, "the kill must land mid-way"
 
     calls = _counting(monkeypatch)
-    resume = make_config("stages=[index]", "tracking.enabled=false", "embedder.caption_encoder=null")
+    resume = make_config(
+        "stages=[index]", "tracking.enabled=false", "embedder.caption_encoder=null"
+    )
     metrics = runner.run(resume, output_dir=tmp_path / "resumed")
     assert sum(calls) == N - done_before  # nothing embedded twice
     assert metrics["index/images_embedded"] == N - done_before

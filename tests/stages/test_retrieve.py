@@ -23,7 +23,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _planted_workspace(cfg, *, caption_dim: int | None = None):
-    """30 screenshots: ids 1-3 planted near axis 0, id 4 between axes 1 and 0, the rest random noise."""
+    """30 screenshots: ids 1-3 planted near axis 0, id 4 between axes 1 and 0, the rest noise."""
     ws = ensure_workspace(cfg.paths.workspace_path())
     store = Store(ws)
     rng = np.random.default_rng(0)
@@ -35,11 +35,29 @@ def _planted_workspace(cfg, *, caption_dim: int | None = None):
     vectors[4] = _unit(e1 + 0.50 * e0)
     vectors = {k: _unit(v) for k, v in vectors.items()}
     with store.connect() as con:
-        store.insert_screenshots(con, [
-            ScreenshotRow(i, f"{i:064x}", f"images/{i}.png", None, 10, 10, None, None,
-                          f"caption {i}", None, [], None, "folder", None, None)
-            for i in vectors
-        ])
+        store.insert_screenshots(
+            con,
+            [
+                ScreenshotRow(
+                    i,
+                    f"{i:064x}",
+                    f"images/{i}.png",
+                    None,
+                    10,
+                    10,
+                    None,
+                    None,
+                    f"caption {i}",
+                    None,
+                    [],
+                    None,
+                    "folder",
+                    None,
+                    None,
+                )
+                for i in vectors
+            ],
+        )
     embedder = make_embedder(SimpleNamespace(cfg=cfg))
     files = index_files(ws, embedder)
     index = VectorIndex.create(DIM)
@@ -49,8 +67,9 @@ def _planted_workspace(cfg, *, caption_dim: int | None = None):
 
 
 def test_planted_neighbours_in_order_without_reuse(make_config, tmp_path, monkeypatch) -> None:
-    cfg = make_config("stages=[retrieve]", "retrieve.k=2", "retrieve.caption_weight=0",
-                      "tracking.enabled=false")
+    cfg = make_config(
+        "stages=[retrieve]", "retrieve.k=2", "retrieve.caption_weight=0", "tracking.enabled=false"
+    )
     cfg.value_keywords.values = {
         "hedonism": ValueEntry("pleasure", ["beach", "party"]),
         "power": ValueEntry("status", ["crown"]),
@@ -58,7 +77,8 @@ def test_planted_neighbours_in_order_without_reuse(make_config, tmp_path, monkey
     ws, _, e0, e1 = _planted_workspace(cfg)
     queries = {"beach": e0, "party": e0, "crown": e0 + 0.2 * e1}
     monkeypatch.setattr(
-        ClipEmbedder, "embed_texts",
+        ClipEmbedder,
+        "embed_texts",
         lambda self, texts: np.stack([_unit(queries[t]) for t in texts]),
     )
     runner.run(cfg, output_dir=tmp_path / "out")
@@ -86,8 +106,9 @@ def test_planted_neighbours_in_order_without_reuse(make_config, tmp_path, monkey
 
 
 def test_caption_weight_moves_the_ranking(make_config, tmp_path, monkeypatch) -> None:
-    cfg = make_config("stages=[retrieve]", "retrieve.k=1", "retrieve.caption_weight=0.8",
-                      "tracking.enabled=false")
+    cfg = make_config(
+        "stages=[retrieve]", "retrieve.k=1", "retrieve.caption_weight=0.8", "tracking.enabled=false"
+    )
     cfg.value_keywords.values = {"hedonism": ValueEntry("pleasure", ["beach"])}
     ws, files, e0, _ = _planted_workspace(cfg)
     caption_vectors = np.zeros((30, CaptionEncoder.dim), dtype=np.float32)
@@ -98,12 +119,17 @@ def test_caption_weight_moves_the_ranking(make_config, tmp_path, monkeypatch) ->
     caps.save(files.caption)
     monkeypatch.setattr(ClipEmbedder, "embed_texts", lambda self, t: np.stack([e0] * len(t)))
     monkeypatch.setattr(
-        CaptionEncoder, "embed_texts",
-        lambda self, t, batch_size=64: np.stack([np.eye(CaptionEncoder.dim, dtype=np.float32)[0]] * len(t)),
+        CaptionEncoder,
+        "embed_texts",
+        lambda self, t, batch_size=64: np.stack(
+            [np.eye(CaptionEncoder.dim, dtype=np.float32)[0]] * len(t)
+        ),
     )
     runner.run(cfg, output_dir=tmp_path / "out")
     with Store(ws).connect() as con:
-        row = con.execute("SELECT screenshot_id, caption_score, caption_encoder FROM retrievals").fetchone()
+        row = con.execute(
+            "SELECT screenshot_id, caption_score, caption_encoder FROM retrievals"
+        ).fetchone()
     assert row == (3, pytest.approx(1.0), "all-MiniLM-L6-v2")
 
 

@@ -1,0 +1,128 @@
+"""A SIMULATED respondent with a known value profile: the instrument's known-truth check.
+
+It is not a VLM. It perceives an image through a ``Perceiver`` (which value the image expresses,
+as a probability over the ten values, e.g. from its caption's similarity to the value
+definitions), says yes with probability ``sum_v p(v | image) * profile[v] / 100``, and phrases the
+answer in varied natural language — now and then refusing or rambling, like real models do. If
+the pipeline (retrieval, prompting, parsing, scoring) is sound, the profile it recovers from this
+respondent must correlate with the profile it was given. Every table and plot that shows its
+numbers labels them as simulated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from valuespectrum.models.base import GenerationParams, ImagePart, Message, Reply
+from valuespectrum.values import VALUES
+
+Perceiver = Callable[[ImagePart], Mapping[str, float]]
+
+YES_REPLIES = (
+    "Yes", "Yes.", "yes", "Yes, I like it.", "Yes! This looks great.", "**Yes**",
+    "Yeah, I'd keep watching this one.", "Sure, I like it.", '{"answer": "yes"}',
+    "Yes - it looks interesting.",
+)
+NO_REPLIES = (
+    "No", "No.", "no", "Nope.", "No, not really my thing.", "**No**",
+    "No, I would scroll past this.", "Not really.", '{"answer": "no"}', "No - it seems boring.",
+)
+REFUSALS = (
+    "As an AI, I don't have personal preferences.",
+    "I'm sorry, but I can't share personal opinions about images.",
+)
+INVALID = ("It depends on what you are looking for.", "Hmm, hard to say.", "")
+WHY_TEMPLATE = "Because it relates to {value}, which I {verb}."
+
+
+class SimulatedRespondent:
+    """ChatModel implementation driven by a profile (% yes per value) and a perceiver.
+
+    Randomness is keyed by (seed, image sha256, conversation text), so the same question about
+    the same image always gets the same answer: runs are reproducible and the response cache
+    behaves as with a deterministic API.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        profile: Mapping[str, float],
+        perceiver: Perceiver,
+        seed: int = 0,
+        refusal_rate: float = 0.02,
+        invalid_rate: float = 0.02,
+        version: str = "respondent-v1",
+    ) -> None:
+        missing = [v for v in VALUES if v not in profile]
+        if missing:
+            raise ValueError(f"respondent profile lacks {missing}; give all ten values (0..100)")
+        self.name = name
+        self.profile = {v: float(profile[v]) for v in VALUES}
+        self.perceiver = perceiver
+        self.seed = seed
+        self.refusal_rate = refusal_rate
+        self.invalid_rate = invalid_rate
+        self.version = version
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {
+            "backend": "respondent", "version": self.version, "profile": self.profile,
+            "seed": self.seed, "refusal_rate": self.refusal_rate,
+            "invalid_rate": self.invalid_rate,
+        }
+
+    def p_yes(self, image: ImagePart) -> float:
+        """Probability of a "yes" for ``image`` under the profile."""
+        perceived = self.perceiver(image)
+        total = sum(perceived.values()) or 1.0
+        return sum(w * self.profile[v] / 100.0 for v, w in perceived.items()) / total
+
+    async def achat(self, messages: Sequence[Message], params: GenerationParams) -> Reply:
+        t0 = time.perf_counter()
+        image = next(
+            (p for m in messages for p in m.content if isinstance(p, ImagePart)), None
+        )
+        if image is None:
+            text = "I need to see an image to answer."
+        else:
+            rng = self._rng(image, messages, params)
+            turns = sum(1 for m in messages if m.role == "user")
+            text = self._why(image, rng) if turns > 1 else self._decide(image, rng)
+        return Reply(
+            text=text,
+            latency_s=time.perf_counter() - t0,
+            input_tokens=sum(len(str(p).split()) for m in messages for p in m.content),
+            output_tokens=len(text.split()),
+            cost_usd=0.0,
+            model_version=self.version,
+        )
+
+    async def aclose(self) -> None:
+        return None
+
+    def _decide(self, image: ImagePart, rng: random.Random) -> str:
+        u = rng.random()
+        if u < self.refusal_rate:
+            return rng.choice(REFUSALS)
+        if u < self.refusal_rate + self.invalid_rate:
+            return rng.choice(INVALID)
+        says_yes = rng.random() < self.p_yes(image)
+        return rng.choice(YES_REPLIES if says_yes else NO_REPLIES)
+
+    def _why(self, image: ImagePart, rng: random.Random) -> str:
+        perceived = self.perceiver(image)
+        top = max(perceived, key=lambda v: perceived[v])
+        verb = "care about" if self.profile[top] >= 50 else "don't find appealing"
+        return WHY_TEMPLATE.format(value=top.replace("_", "-"), verb=verb)
+
+    def _rng(
+        self, image: ImagePart, messages: Sequence[Message], params: GenerationParams
+    ) -> random.Random:
+        text = "|".join(p for m in messages for p in m.content if isinstance(p, str))
+        key = f"{self.seed}|{params.seed}|{image.sha256}|{text}|{params.temperature}"
+        return random.Random(int(hashlib.sha256(key.encode()).hexdigest()[:16], 16))

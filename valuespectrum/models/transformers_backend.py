@@ -1,0 +1,343 @@
+"""Local vision-language models through Hugging Face transformers.
+
+Weights are loaded lazily, on the first call, with ``AutoProcessor.from_pretrained`` and
+``AutoModelForImageTextToText.from_pretrained``: the same path serves a hub id (downloaded into the
+HF cache, pinned by ``revision``) and a local folder written by ``save_pretrained``. Constructing a
+``TransformersModel`` is free, so configs can be composed and validated without torch.
+
+Concurrent ``achat`` calls are gathered by a small asyncio micro-batcher: requests that arrive
+within a few milliseconds and share ``GenerationParams`` run as one left-padded ``generate`` call
+in a single worker thread, so the event loop stays free and the GPU sees batches. Greedy outputs
+do not depend on batching; if a batch fails, its requests are retried one by one so that one bad
+conversation cannot fail its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import io
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from valuespectrum.models.base import GenerationParams, ImagePart, Message, ModelCallError, Reply
+
+log = logging.getLogger(__name__)
+
+_DTYPES = ("float32", "bfloat16", "float16", "auto")
+
+
+@dataclass
+class _Request:
+    messages: Sequence[Message]
+    params: GenerationParams
+    future: asyncio.Future[Reply]
+    started: float
+
+
+class TransformersModel:
+    """A ``ChatModel`` over local transformers weights (any ``ImageTextToText`` model)."""
+
+    def __init__(
+        self,
+        name: str,
+        model_id: str,
+        *,
+        revision: str | None = None,
+        device: str = "cpu",
+        dtype: str = "float32",
+        trust_remote_code: bool = False,
+        batch_size: int = 4,
+        max_image_side: int | None = None,
+        processor_kwargs: dict[str, Any] | None = None,
+        model_kwargs: dict[str, Any] | None = None,
+        batch_wait_s: float = 0.005,
+    ) -> None:
+        if dtype not in _DTYPES:
+            raise ValueError(f"dtype={dtype!r}: use one of {', '.join(_DTYPES)}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size}: must be at least 1")
+        self.name = name
+        self.model_id = model_id
+        self.revision = revision
+        self.device = device
+        self.dtype = dtype
+        self.trust_remote_code = trust_remote_code
+        self.batch_size = batch_size
+        self.max_image_side = max_image_side
+        self.processor_kwargs = dict(processor_kwargs or {})
+        self.model_kwargs = dict(model_kwargs or {})
+        self.batch_wait_s = batch_wait_s
+        self._model: Any = None
+        self._processor: Any = None
+        self._tokenizer: Any = None
+        self._answer_ids: tuple[list[int], list[int]] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._queue: asyncio.Queue[_Request] | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Backend, weights and the settings that change what the model sees; never the device."""
+        return {
+            "backend": "transformers",
+            "model_id": self.model_id,
+            "revision": self.revision,
+            "dtype": self.dtype,
+            "max_image_side": self.max_image_side,
+            "processor_kwargs": dict(sorted(self.processor_kwargs.items())),
+        }
+
+    async def achat(self, messages: Sequence[Message], params: GenerationParams) -> Reply:
+        """Queue the conversation for the micro-batcher and wait for its reply."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._worker is None or self._worker.done():
+            # A new event loop (e.g. a second asyncio.run) needs its own queue and worker task.
+            self._loop, self._queue = loop, asyncio.Queue()
+            self._worker = loop.create_task(self._serve(self._queue))
+        assert self._queue is not None
+        request = _Request(tuple(messages), params, loop.create_future(), time.perf_counter())
+        await self._queue.put(request)
+        return await request.future
+
+    async def aclose(self) -> None:
+        """Stop the batcher, fail queued calls and free the weights (and CUDA cache)."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RuntimeError):
+                await self._worker
+        while self._queue is not None and not self._queue.empty():
+            pending = self._queue.get_nowait()
+            if not pending.future.done():
+                pending.future.set_exception(
+                    ModelCallError("other", "model closed", retryable=False)
+                )
+        self._worker = self._queue = self._loop = None
+        if self._executor is not None:
+            # Runs after any batch still in the thread, so weights are never freed mid-generate.
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._unload)
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    async def _serve(self, queue: asyncio.Queue[_Request]) -> None:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"transformers-{self.name}")
+        while True:
+            batch = [await queue.get()]
+            if queue.qsize() < self.batch_size - 1:
+                await asyncio.sleep(self.batch_wait_s)  # let a burst of callers arrive
+            while len(batch) < self.batch_size and not queue.empty():
+                batch.append(queue.get_nowait())
+            groups: dict[GenerationParams, list[_Request]] = {}
+            for request in batch:
+                if not request.future.done():  # skip callers that gave up (timeouts)
+                    groups.setdefault(request.params, []).append(request)
+            for params, group in groups.items():
+                await self._dispatch(group, params)
+
+    async def _dispatch(self, group: list[_Request], params: GenerationParams) -> None:
+        """Run one same-params batch in the worker thread and hand each caller its result."""
+        loop = asyncio.get_running_loop()
+        convs = [r.messages for r in group]
+        try:
+            results = await loop.run_in_executor(
+                self._executor, self._run_with_fallback, convs, params
+            )
+        except Exception as exc:  # never leave a caller waiting forever
+            results = [ModelCallError("other", repr(exc), retryable=False)] * len(group)
+        for request, result in zip(group, results, strict=True):
+            if request.future.done():
+                continue
+            if isinstance(result, ModelCallError):
+                request.future.set_exception(result)
+            else:  # latency as the caller saw it: waiting for a batch plus generating it
+                latency = time.perf_counter() - request.started
+                request.future.set_result(replace(result, latency_s=latency))
+
+    # --- worker thread -------------------------------------------------------------------------
+
+    def _run_with_fallback(
+        self, convs: list[Sequence[Message]], params: GenerationParams
+    ) -> list[Reply | ModelCallError]:
+        """Run a batch; on failure retry each conversation alone to isolate the bad one."""
+        try:
+            self._load()  # a load failure is everyone's: no point retrying it per request
+            return self._generate(convs, params)
+        except ModelCallError as exc:
+            if len(convs) == 1 or self._model is None:
+                return [exc] * len(convs)
+            log.warning("batch of %d failed (%s); retrying one by one", len(convs), exc)
+        results: list[Reply | ModelCallError] = []
+        for conv in convs:
+            try:
+                results.extend(self._generate([conv], params))
+            except ModelCallError as exc:
+                results.append(exc)
+        return results
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        import torch
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        common = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
+        dtype = "auto" if self.dtype == "auto" else getattr(torch, self.dtype)
+        started = time.perf_counter()
+        try:
+            processor = AutoProcessor.from_pretrained(
+                self.model_id, **common, **self.processor_kwargs
+            )
+            model = AutoModelForImageTextToText.from_pretrained(
+                self.model_id, dtype=dtype, **common, **self.model_kwargs
+            )
+        except Exception as exc:  # missing files, unknown architecture, remote code errors
+            msg = f"cannot load {self.model_id!r}: {exc}"
+            raise ModelCallError("other", msg, retryable=False) from exc
+        if "device_map" not in self.model_kwargs:
+            model = model.to(self.device)
+        tokenizer = getattr(processor, "tokenizer", processor)
+        tokenizer.padding_side = "left"  # also for processors that ignore the call-time option
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self._processor, self._model, self._tokenizer = processor, model.eval(), tokenizer
+        log.info("loaded %s in %.1f s", self.model_id, time.perf_counter() - started)
+
+    def _unload(self) -> None:
+        had_model = self._model is not None
+        self._model = self._processor = self._tokenizer = self._answer_ids = None
+        gc.collect()
+        if had_model:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+
+    def _prepare(self, convs: list[Sequence[Message]]) -> Any:
+        """Render and tokenize a batch; any failure here is the request's fault."""
+        try:
+            hf_convs = [[self._hf_message(m) for m in conv] for conv in convs]
+            inputs = self._processor.apply_chat_template(
+                hf_convs,
+                add_generation_prompt=True,
+                tokenize=True,
+                return_dict=True,
+                return_tensors="pt",
+                # Left padding: every prompt must end where generation starts.
+                processor_kwargs={"padding": True, "padding_side": "left"},
+                # Text that spells a control token ("<image>", "</s>") stays plain text, so a
+                # caption or an earlier reply cannot inject image slots or end the turn.
+                sanitize_control_tokens=True,
+            )
+        except Exception as exc:
+            msg = f"cannot build prompt: {exc}"
+            raise ModelCallError("bad_request", msg, retryable=False) from exc
+        return inputs.to(self._model.device).to(self._model.dtype)  # casts only float tensors
+
+    def _hf_message(self, message: Message) -> dict[str, Any]:
+        parts = [
+            {"type": "image", "image": _decode_image(p, self.max_image_side)}
+            if isinstance(p, ImagePart)
+            else {"type": "text", "text": p}
+            for p in message.content
+        ]
+        return {"role": message.role, "content": parts}
+
+    def _generate(self, convs: list[Sequence[Message]], params: GenerationParams) -> list[Reply]:
+        import torch
+
+        inputs = self._prepare(convs)
+        if params.temperature > 0 and params.seed is not None:
+            torch.manual_seed(params.seed)  # reproducible for a fixed batch composition
+        started = time.perf_counter()
+        try:
+            with torch.inference_mode():
+                out = self._model.generate(
+                    **inputs, pad_token_id=self._tokenizer.pad_token_id, **_generate_kwargs(params)
+                )
+        except Exception as exc:  # OOM, device-side asserts, shape errors in remote code ...
+            raise ModelCallError("other", f"generate failed: {exc!r}", retryable=False) from exc
+        generate_s = time.perf_counter() - started
+        sequences = out.sequences if params.logprobs else out
+        new_tokens = sequences[:, inputs["input_ids"].shape[1] :].tolist()
+        texts = self._tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        input_counts = inputs["attention_mask"].sum(dim=1).tolist()
+        n = len(texts)
+        yes, no = self._yes_no_logprobs(out.logits[0]) if params.logprobs else ([None] * n,) * 2
+        stops = _stop_ids(self._model.generation_config.eos_token_id, self._tokenizer)
+        extra = {"batch_size": n, "generate_s": generate_s}
+        version = getattr(self._model.config, "_commit_hash", None)
+        return [
+            Reply(
+                text=texts[i].strip(),
+                latency_s=generate_s,
+                input_tokens=int(input_counts[i]),
+                output_tokens=_count_generated(new_tokens[i], stops),
+                yes_logprob=yes[i],
+                no_logprob=no[i],
+                model_version=version,
+                extra=dict(extra),
+            )
+            for i in range(n)
+        ]
+
+    def _yes_no_logprobs(self, first_logits: Any) -> tuple[list[float | None], ...]:
+        """Best log-probability among "yes"-like and "no"-like first tokens, per row."""
+        if self._answer_ids is None:
+            self._answer_ids = _answer_token_ids(self._tokenizer, first_logits.shape[-1])
+        logprobs = first_logits.float().log_softmax(dim=-1)
+        rows = logprobs.shape[0]
+        return tuple(
+            logprobs[:, ids].max(dim=-1).values.tolist() if ids else [None] * rows
+            for ids in self._answer_ids
+        )
+
+
+def _generate_kwargs(params: GenerationParams) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"max_new_tokens": params.max_tokens, "do_sample": False}
+    if params.temperature > 0:
+        kwargs.update(do_sample=True, temperature=params.temperature)
+        if params.top_p is not None:
+            kwargs["top_p"] = params.top_p
+    if params.logprobs:
+        # Raw logits rather than ``scores``: warpers (temperature, top-p) rescale or -inf those.
+        kwargs.update(return_dict_in_generate=True, output_logits=True)
+    return kwargs
+
+
+def _decode_image(part: ImagePart, max_side: int | None) -> Any:
+    from PIL import Image
+
+    try:
+        image = Image.open(io.BytesIO(part.data)).convert("RGB")
+    except Exception as exc:
+        raise ModelCallError("bad_request", f"undecodable image: {exc}", retryable=False) from exc
+    if max_side is not None and max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.BICUBIC)
+    return image
+
+
+def _answer_token_ids(tokenizer: Any, vocab_size: int) -> tuple[list[int], list[int]]:
+    """Token ids that decode to "yes" / "no" once stripped and lowercased (" Yes", "NO", ...)."""
+    special = set(tokenizer.all_special_ids)
+    ids = [i for i in range(min(len(tokenizer), vocab_size)) if i not in special]
+    words = [t.strip().lower() for t in tokenizer.batch_decode([[i] for i in ids])]
+    return (
+        [i for i, w in zip(ids, words, strict=True) if w == "yes"],
+        [i for i, w in zip(ids, words, strict=True) if w == "no"],
+    )
+
+
+def _stop_ids(eos: int | list[int] | None, tokenizer: Any) -> set[int]:
+    ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+    return ids | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
+
+
+def _count_generated(tokens: list[int], stops: set[int]) -> int:
+    """Generated tokens up to and including the first stop token; later padding is not counted."""
+    return next((i + 1 for i, token in enumerate(tokens) if token in stops), len(tokens))
