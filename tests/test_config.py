@@ -31,9 +31,15 @@ def test_every_shipped_option_composes_and_validates(override: str) -> None:
 
 def test_study_axes_have_the_options_other_stages_rely_on() -> None:
     for group, option in [
-        ("model", "gpt4o"), ("model", "claude"), ("strategy", "simple"), ("strategy", "isq"),
-        ("platform", "tiktok"), ("platform", "youtube"), ("platform", "instagram"),
-        ("platform", "localfeed"), ("threshold", "paper"),
+        ("model", "gpt4o"),
+        ("model", "claude"),
+        ("strategy", "simple"),
+        ("strategy", "isq"),
+        ("platform", "tiktok"),
+        ("platform", "youtube"),
+        ("platform", "instagram"),
+        ("platform", "localfeed"),
+        ("threshold", "paper"),
     ]:
         assert option in _options(group), f"conf/{group}/{option}.yaml missing"
     assert load_config(compose_raw(["threshold=paper"])).threshold.isq_percent == 60
@@ -74,22 +80,25 @@ def test_bad_config_is_one_clear_line(overrides: list[str], message: str) -> Non
 def _run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "run.py", f"paths.workspace={tmp_path}/ws", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_cli_refuses_bad_config_before_any_work(tmp_path) -> None:
     res = _run_cli("retrieve.k=0", f"hydra.run.dir={tmp_path}/out", tmp_path=tmp_path)
     assert res.returncode == 2
-    assert res.stderr.strip().splitlines()[-1] == (
-        "error: retrieve.k=0 must be between 1 and 100"
-    )
+    assert res.stderr.strip().splitlines()[-1] == ("error: retrieve.k=0 must be between 1 and 100")
     assert not (tmp_path / "ws").exists()
 
 
 def test_cli_refuses_missing_corpus_folder_before_any_work(tmp_path) -> None:
     res = _run_cli(
-        "corpus=folder", f"corpus.path={tmp_path}/nope", f"hydra.run.dir={tmp_path}/out",
+        "corpus=folder",
+        f"corpus.path={tmp_path}/nope",
+        f"hydra.run.dir={tmp_path}/out",
         tmp_path=tmp_path,
     )
     assert res.returncode == 2

@@ -19,8 +19,12 @@ STAGES = "stages=[collect,index,retrieve]"
 def _run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     res = subprocess.run(
-        [sys.executable, "run.py", *args], cwd=ROOT, capture_output=True, text=True,
-        timeout=timeout, env=env,
+        [sys.executable, "run.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return res
@@ -37,9 +41,16 @@ def _mlflow_runs(ws: Path):
 def test_parallel_joblib_sweep_shares_one_workspace_cleanly(tmp_path) -> None:
     ws = tmp_path / "ws"
     res = _run(
-        "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
-        "model=gpt4o,claude", "strategy=simple,isq", STAGES, "corpus.n=30", "progress=false",
-        f"paths.workspace={ws}", f"hydra.sweep.dir={tmp_path}/sweep",
+        "-m",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "model=gpt4o,claude",
+        "strategy=simple,isq",
+        STAGES,
+        "corpus.n=30",
+        "progress=false",
+        f"paths.workspace={ws}",
+        f"hydra.sweep.dir={tmp_path}/sweep",
     )
     assert "lock" not in res.stderr.lower()
     with duckdb.connect(str(ws / "valuespectrum.duckdb"), read_only=True) as con:
@@ -52,12 +63,15 @@ def test_parallel_joblib_sweep_shares_one_workspace_cleanly(tmp_path) -> None:
     assert sorted(emb) == [("caption", 30, 30), ("image", 30, 30)]
     # All four jobs asked the same retrieval: one run id, its rows written once.
     assert len(runs) == 1 and runs[0][1] == 10 * 10 * 3  # 30 images cap k=5 at 3 per keyword
-    client, mlruns = _mlflow_runs(ws)
+    _, mlruns = _mlflow_runs(ws)
     children = [r for r in mlruns if "mlflow.parentRunId" in r.data.tags]
     parents = {r.data.tags["mlflow.parentRunId"] for r in children}
     assert len(children) == 4 and len(parents) == 1
     assert {(r.data.tags["choice.model"], r.data.tags["choice.strategy"]) for r in children} == {
-        ("gpt4o", "simple"), ("gpt4o", "isq"), ("claude", "simple"), ("claude", "isq")
+        ("gpt4o", "simple"),
+        ("gpt4o", "isq"),
+        ("claude", "simple"),
+        ("claude", "isq"),
     }
     assert all(r.info.status == "FINISHED" for r in children)
     for job in range(4):
@@ -82,7 +96,8 @@ def test_demo_run_leaves_store_index_and_tracked_artifacts(tmp_path) -> None:
 
 
 def test_params_redact_secrets_but_keep_env_var_names() -> None:
-    flat = flatten({"model": {"api_key": "sk-canary", "api_key_env": "OPENAI_API_KEY"},
-                    "token": "t", "k": 5})
+    flat = flatten(
+        {"model": {"api_key": "sk-canary", "api_key_env": "OPENAI_API_KEY"}, "token": "t", "k": 5}
+    )
     assert flat["model.api_key"] == REDACTED and flat["token"] == REDACTED
     assert flat["model.api_key_env"] == "OPENAI_API_KEY" and flat["k"] == 5

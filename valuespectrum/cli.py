@@ -13,6 +13,7 @@ import hydra
 from omegaconf import DictConfig
 
 from valuespectrum.config import Config, ConfigError, load_config
+from valuespectrum.models.calls import ErrorRateExceeded
 
 log = logging.getLogger("valuespectrum")
 
@@ -40,6 +41,9 @@ def main(raw: DictConfig) -> None:
     except (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except ErrorRateExceeded as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(3)
 
 
 def compose(overrides: list[str] | None = None) -> Config:

@@ -206,6 +206,8 @@ class ProbeConfig:
     """How the preference probe calls the model (paper.md section 4)."""
 
     prompts: str = "paper"  # paper | prototype: which wording preset
+    # Override any preset wording: system, decision, why, describe (changes the cache key).
+    text: dict[str, str] = field(default_factory=dict)
     ask_why: bool = True
     describe: bool = False
     samples: int = 1
@@ -220,6 +222,8 @@ class ProbeConfig:
 
     def check(self) -> None:
         _one_of("probe.prompts", self.prompts, ("paper", "prototype"))
+        bad = sorted(set(self.text) - {"system", "decision", "why", "describe"})
+        _require(not bad, f"probe.text has unknown key(s) {bad}; use system/decision/why/describe")
         _require(self.samples >= 1, "probe.samples must be >= 1")
         _require(self.concurrency >= 1, "probe.concurrency must be >= 1")
         _require(self.timeout_s > 0, "probe.timeout_s must be > 0")
@@ -321,7 +325,9 @@ class ScoringConfig:
 class Config:
     """The whole run. Field names are the Hydra group / key names."""
 
-    stages: list[str] = field(default_factory=lambda: ["collect", "index", "retrieve"])
+    stages: list[str] = field(
+        default_factory=lambda: ["collect", "index", "retrieve", "probe"]
+    )
     seed: int = 0
     experiment: str | None = None  # set by experiment/*.yaml, for the record
     progress: bool = True

@@ -23,7 +23,7 @@ from valuespectrum.tracking import NullTracker, Tracker
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUILT_STAGES: frozenset[str] = frozenset({"collect", "index", "retrieve"})
+BUILT_STAGES: frozenset[str] = frozenset({"collect", "index", "retrieve", "probe"})
 
 
 @dataclass
@@ -54,6 +54,10 @@ def preflight(cfg: Config) -> None:
             f"stage(s) {not_built} are not built yet; drop them from stages= "
             f"(built: {sorted(BUILT_STAGES)})"
         )
+    if {"probe", "induce"} & set(stages):
+        from valuespectrum.models.registry import check_ready
+
+        check_ready(cfg.model)
     if "collect" in stages and cfg.corpus.source == "folder":
         folder = Path(cfg.corpus.path or "").expanduser()
         if not folder.is_dir():

@@ -80,6 +80,78 @@ DDL: tuple[str, ...] = (
         created_at TIMESTAMPTZ NOT NULL,
         PRIMARY KEY (run_id, value, keyword, rank)
     )""",
+    # The response cache: one row per successful call, keyed by the request fingerprint (model
+    # identity, messages with image hashes, generation params, prompt version, sample). Failed
+    # calls are never cached; they go to call_errors.
+    """CREATE TABLE IF NOT EXISTS responses (
+        fingerprint VARCHAR PRIMARY KEY,
+        model VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,          -- decision | why | describe
+        image_sha256 VARCHAR NOT NULL,  -- of the encoded image sent
+        prompt_version VARCHAR NOT NULL,
+        request VARCHAR NOT NULL,       -- JSON: model, messages (images by hash), params
+        text VARCHAR NOT NULL,
+        latency_s DOUBLE,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cost_usd DOUBLE,
+        yes_logprob DOUBLE,
+        no_logprob DOUBLE,
+        model_version VARCHAR,
+        attempts INTEGER,
+        created_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS call_errors (
+        fingerprint VARCHAR NOT NULL,
+        model VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        error_kind VARCHAR NOT NULL,
+        status INTEGER,
+        message VARCHAR,
+        attempts INTEGER,
+        created_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS answers (
+        probe_run VARCHAR NOT NULL,
+        value VARCHAR NOT NULL,
+        keyword VARCHAR NOT NULL,
+        rank INTEGER NOT NULL,
+        sample INTEGER NOT NULL,
+        screenshot_id BIGINT NOT NULL,
+        fingerprint VARCHAR NOT NULL,   -- the decision call
+        outcome VARCHAR NOT NULL,       -- yes | no | refusal | invalid | error
+        parse_reason VARCHAR NOT NULL,
+        why_fingerprint VARCHAR,
+        PRIMARY KEY (probe_run, value, keyword, rank, sample)
+    )""",
+    """CREATE TABLE IF NOT EXISTS probe_runs (
+        probe_run VARCHAR PRIMARY KEY,
+        model VARCHAR NOT NULL,
+        model_label VARCHAR NOT NULL,
+        simulated BOOLEAN NOT NULL,
+        retrieval_run VARCHAR NOT NULL,
+        prompt_version VARCHAR NOT NULL,
+        settings VARCHAR NOT NULL,      -- JSON: model fingerprint, params, samples
+        created_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS scores (
+        probe_run VARCHAR NOT NULL,
+        model VARCHAR NOT NULL,
+        value VARCHAR NOT NULL,
+        higher_order VARCHAR,
+        score DOUBLE, ci_low DOUBLE, ci_high DOUBLE, score_answered DOUBLE,
+        centred DOUBLE, centred_ci_low DOUBLE, centred_ci_high DOUBLE,
+        n INTEGER, n_images INTEGER, n_yes INTEGER, n_no INTEGER, n_refusal INTEGER,
+        n_invalid INTEGER, n_error INTEGER,
+        refusal_rate DOUBLE, invalid_rate DOUBLE, error_rate DOUBLE,
+        PRIMARY KEY (probe_run, value)
+    )""",
+)
+
+SCORE_COLUMNS: tuple[str, ...] = (
+    "model", "value", "higher_order", "score", "ci_low", "ci_high", "score_answered", "centred",
+    "centred_ci_low", "centred_ci_high", "n", "n_images", "n_yes", "n_no", "n_refusal",
+    "n_invalid", "n_error", "refusal_rate", "invalid_rate", "error_rate",
 )
 
 
@@ -222,7 +294,10 @@ class Store:
         return [ScreenshotRow(*r[:10], list(r[10] or []), *r[11:]) for r in res]
 
     def count(self, con: Any, table: str, where: str = "", params: Sequence[Any] = ()) -> int:
-        if table not in {"screenshots", "rejected_inputs", "embeddings", "retrievals"}:
+        if table not in {
+            "screenshots", "rejected_inputs", "embeddings", "retrievals", "responses",
+            "call_errors", "answers", "probe_runs", "scores",
+        }:
             raise ValueError(f"unknown table {table}")
         sql = f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")
         return int(con.execute(sql, list(params)).fetchone()[0])
@@ -277,6 +352,70 @@ class Store:
                WHERE r.run_id = ? ORDER BY r.value, r.keyword, r.rank""",
             [run_id],
         ).df()
+
+
+class ProbeStore:
+    """SQL of the probe: the response cache, answers and scores (see DDL)."""
+
+    @staticmethod
+    def cached(con: Any, fingerprints: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """fingerprint -> (reply text, attempts) for the calls already answered."""
+        if not fingerprints:
+            return {}
+        res = con.execute(
+            "SELECT fingerprint, text FROM responses WHERE list_contains(?, fingerprint)",
+            [list(fingerprints)],
+        ).fetchall()
+        return {r[0]: r[1] for r in res}
+
+    @staticmethod
+    def save_responses(con: Any, rows: Sequence[Sequence[Any]]) -> None:
+        insert_rows(con, "responses", [(*r, now_utc()) for r in rows])
+
+    @staticmethod
+    def save_errors(con: Any, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            insert_rows(con, "call_errors", [(*r, now_utc()) for r in rows])
+
+    @staticmethod
+    def save_run(con: Any, row: Sequence[Any]) -> None:
+        insert_rows(con, "probe_runs", [(*row, now_utc())])
+
+    @staticmethod
+    def replace_answers(con: Any, probe_run: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Answers are derived (cache + parser), so a re-run rewrites them whole."""
+        con.execute("DELETE FROM answers WHERE probe_run = ?", [probe_run])
+        if rows:
+            insert_rows(con, "answers", rows)
+
+    @staticmethod
+    def replace_scores(con: Any, probe_run: str, scores: Any) -> None:
+        con.execute("DELETE FROM scores WHERE probe_run = ?", [probe_run])
+        rows = [
+            (probe_run, *[_plain(getattr(r, c)) for c in SCORE_COLUMNS])
+            for r in scores.itertuples()
+        ]
+        if rows:
+            insert_rows(con, "scores", rows)
+
+    @staticmethod
+    def usage(con: Any, fingerprints: Sequence[str]) -> tuple[float, int]:
+        """Total cost (USD, where known) and output tokens of the given responses."""
+        row = con.execute(
+            "SELECT coalesce(sum(cost_usd), 0), coalesce(sum(output_tokens), 0) FROM responses "
+            "WHERE list_contains(?, fingerprint)",
+            [list(fingerprints)],
+        ).fetchone()
+        return float(row[0]), int(row[1])
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python; NaN -> NULL (DuckDB stores NaN, but SQL aggregates mishandle it)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 def insert_rows(con: Any, table: str, rows: Sequence[Sequence[Any]], chunk: int = 250) -> None:

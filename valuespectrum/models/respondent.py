@@ -74,6 +74,7 @@ class SimulatedRespondent:
             "backend": "respondent", "version": self.version, "profile": self.profile,
             "seed": self.seed, "refusal_rate": self.refusal_rate,
             "invalid_rate": self.invalid_rate,
+            "perceiver": getattr(self.perceiver, "describe", dict)(),
         }
 
     def p_yes(self, image: ImagePart) -> float:

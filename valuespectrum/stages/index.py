@@ -122,7 +122,7 @@ def _keys(path: Path) -> set[int]:
 
     if not path.exists():
         return set()
-    return {int(k) for k in VectorIndex.open(path, view=True).keys()}
+    return set(VectorIndex.open(path, view=True).keys().tolist())
 
 
 def _slug(tag: str) -> str:

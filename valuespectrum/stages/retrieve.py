@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,18 @@ log = logging.getLogger(__name__)
 
 def run(ctx) -> dict[str, float]:
     """Write the ``retrievals`` rows of this configuration and log its contact sheets."""
+    run_id, table, reused = ensure_retrieval(ctx)
+    _log_artifacts(ctx, table, run_id)
+    n_queries = sum(len(e.keywords) for e in ctx.cfg.value_keywords.values.values())
+    return _metrics(table, n_queries, ctx.cfg.retrieve.k, reused)
+
+
+def ensure_retrieval(ctx) -> tuple[str, Any, bool]:
+    """Return (run id, retrievals table, reused?) for this configuration, computing if needed.
+
+    Later stages call this when ``retrieve`` did not run in the same job: it is cheap when the
+    rows already exist.
+    """
     from valuespectrum.index import VectorIndex
 
     cfg = ctx.cfg
@@ -62,8 +75,7 @@ def run(ctx) -> dict[str, float]:
     with ctx.store.connect() as con:
         table = ctx.store.retrievals(con, run_id)
     log.info("retrieval run %s: %d rows%s", run_id, len(table), " (reused)" if reused else "")
-    _log_artifacts(ctx, table, run_id)
-    return _metrics(table, len(plan), cfg.retrieve.k, reused)
+    return run_id, table, reused
 
 
 def _retrieve(ctx, embedder, images, captions, plan, run_id: str) -> list[dict]:

@@ -1,0 +1,224 @@
+"""Run many chat calls concurrently, with retries, and hand each result over as it lands.
+
+A probe is thousands of independent calls against a rate-limited, occasionally failing API.
+``run_calls`` bounds how many are in flight, times each attempt out, retries what can succeed on
+another try (exponential backoff with full jitter, never sooner than the server's Retry-After),
+fails the rest at once, and calls ``on_result`` the moment each call is final, so the caller can
+write it to its cache and a killed run resumes where it stopped. A run whose calls mostly fail
+(wrong key, server down) is stopped early by ``max_error_rate`` instead of burning the budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from valuespectrum.models.base import ChatModel, GenerationParams, Message, ModelCallError, Reply
+
+logger = logging.getLogger(__name__)
+_jitter = random.Random()  # backoff jitter only; never part of a result
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """One call to make; ``key`` is the caller's id for it (e.g. the cache fingerprint)."""
+
+    key: str
+    messages: tuple[Message, ...]
+    params: GenerationParams
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """The final state of one call: a reply, or the error of its last attempt."""
+
+    key: str
+    reply: Reply | None
+    error: ModelCallError | None
+    attempts: int
+    retried: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.reply is not None
+
+
+class ErrorRateExceeded(RuntimeError):
+    """Too many calls failed; the run was stopped. ``results`` holds those that finished."""
+
+    def __init__(self, message: str, results: list[CallResult]) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+class _Tally:
+    """Counts for the progress bar and the error-rate guard."""
+
+    def __init__(self, total: int, cached: int, progress: bool) -> None:
+        self.done = self.failed = self.retried = 0
+        self.kinds: Counter[str] = Counter()
+        self.cached = cached
+        self.bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total + cached, initial=cached, desc="calls", unit="call",
+                            dynamic_ncols=True, leave=True)
+            self._postfix()
+
+    def _postfix(self) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix(done=self.done, retried=self.retried, failed=self.failed,
+                                 cached=self.cached, refresh=False)
+
+    def first_retry(self) -> None:
+        self.retried += 1
+        self._postfix()
+
+    def finished(self, result: CallResult) -> None:
+        self.done += 1
+        if result.error is not None:
+            self.failed += 1
+            self.kinds[result.error.kind] += 1
+        self._postfix()
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def backoff_s(attempt: int, base_s: float, max_s: float, retry_after: float | None) -> float:
+    """Full-jitter exponential backoff before attempt ``attempt + 1``, never under Retry-After.
+
+    Retry-After is capped at ``max_s``: a server asking for an hour gets another try (and
+    another Retry-After) after ``max_s``, rather than silently stalling the whole run.
+    """
+    wait = _jitter.uniform(0.0, min(max_s, base_s * 2 ** (attempt - 1)))
+    if retry_after is not None:
+        wait = max(wait, min(retry_after, max_s))
+    return wait
+
+
+async def _attempt(model: ChatModel, request: CallRequest, timeout_s: float) -> Reply:
+    try:
+        return await asyncio.wait_for(model.achat(request.messages, request.params), timeout_s)
+    except TimeoutError:
+        raise ModelCallError("timeout", f"no answer within {timeout_s:g} s",
+                             retryable=True) from None
+    except ModelCallError:
+        raise
+    except Exception as exc:  # a backend bug must not look like a model answer, nor kill the run
+        logger.warning("unexpected %s from %s", type(exc).__name__, model.name, exc_info=True)
+        raise ModelCallError("other", f"{type(exc).__name__}: {exc}", retryable=False) from exc
+
+
+async def _call(
+    model: ChatModel,
+    request: CallRequest,
+    gate: asyncio.Semaphore,
+    tally: _Tally,
+    *,
+    timeout_s: float,
+    max_retries: int,
+    backoff_base_s: float,
+    backoff_max_s: float,
+) -> CallResult:
+    """One call with retries; the slot is held per attempt, not during backoff."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            async with gate:
+                reply = await _attempt(model, request, timeout_s)
+            return CallResult(request.key, reply, None, attempt, attempt > 1)
+        except ModelCallError as err:
+            if not err.retryable or attempt > max_retries:
+                return CallResult(request.key, None, err, attempt, attempt > 1)
+            if attempt == 1:
+                tally.first_retry()
+            wait = backoff_s(attempt, backoff_base_s, backoff_max_s, err.retry_after)
+            logger.debug("%s: %s; retry %d in %.2f s", request.key, err, attempt, wait)
+            await asyncio.sleep(wait)
+
+
+async def run_calls(
+    model: ChatModel,
+    requests: Sequence[CallRequest],
+    *,
+    concurrency: int = 16,
+    timeout_s: float = 60,
+    max_retries: int = 4,
+    backoff_base_s: float = 0.5,
+    backoff_max_s: float = 30,
+    max_error_rate: float | None = None,
+    min_calls_for_error_rate: int = 20,
+    on_result: Callable[[CallResult], None] | None = None,
+    progress: bool = True,
+    cached: int = 0,
+) -> list[CallResult]:
+    """Make every call in ``requests``; return their results in request order.
+
+    At most ``concurrency`` attempts are in flight. Each attempt gets ``timeout_s``; retryable
+    errors get up to ``max_retries`` more attempts. ``on_result`` runs in the event loop as each
+    call becomes final (an exception from it stops the run and propagates). With
+    ``max_error_rate`` set, once at least ``min_calls_for_error_rate`` calls have finished and
+    more than that fraction failed, the calls still running are cancelled and
+    ``ErrorRateExceeded`` is raised. ``cached`` only shows calls the caller skipped on the bar.
+    """
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+    gate = asyncio.Semaphore(concurrency)
+    tally = _Tally(len(requests), cached, progress)
+    results: list[CallResult | None] = [None] * len(requests)
+    stop: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def one(i: int, request: CallRequest) -> None:
+        result = await _call(model, request, gate, tally, timeout_s=timeout_s,
+                             max_retries=max_retries, backoff_base_s=backoff_base_s,
+                             backoff_max_s=backoff_max_s)
+        results[i] = result
+        tally.finished(result)
+        try:
+            if on_result is not None:
+                on_result(result)
+        except BaseException as exc:
+            if not stop.done():
+                stop.set_exception(exc)
+            raise
+        if _too_many_errors(tally, max_error_rate, min_calls_for_error_rate) and not stop.done():
+            stop.set_exception(ErrorRateExceeded(_error_rate_message(tally, max_error_rate),
+                                                 [r for r in results if r is not None]))
+
+    tasks = [asyncio.create_task(one(i, r)) for i, r in enumerate(requests)]
+    everything = asyncio.gather(*tasks)
+    try:
+        await asyncio.wait({everything, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.done():
+            stop.result()  # raises the reason the run was stopped
+        everything.result()
+    finally:
+        everything.cancel()  # cancels the calls still running, if any
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if everything.done() and not everything.cancelled():
+            everything.exception()  # already raised above; keep asyncio from warning about it
+        stop.cancel()
+        tally.close()
+    return [r for r in results if r is not None]
+
+
+def _too_many_errors(tally: _Tally, max_rate: float | None, min_calls: int) -> bool:
+    return (max_rate is not None and tally.done >= min_calls
+            and tally.failed / tally.done > max_rate)
+
+
+def _error_rate_message(tally: _Tally, max_rate: float | None) -> str:
+    kinds = ", ".join(f"{k} {n}" for k, n in tally.kinds.most_common())
+    return (f"stopped: {tally.failed}/{tally.done} calls failed "
+            f"({tally.failed / tally.done:.0%} > max {max_rate:.0%}; {kinds}); "
+            "raise probe.max_error_rate or check the model/server")

@@ -1,0 +1,71 @@
+"""Build the configured ChatModel by backend name, and check it can run before any work.
+
+Heavy imports stay inside each backend module; this module only chooses. The simulated
+respondent needs the workspace (it perceives images through the corpus), so the probe stage
+passes its perceiver in.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+from valuespectrum.config import ConfigError, ModelConfig
+from valuespectrum.models.base import ChatModel, GenerationParams
+
+
+def check_ready(cfg: ModelConfig) -> None:
+    """Raise a one-line ConfigError when the model cannot run here (key, packages)."""
+    if cfg.backend == "litellm":
+        from valuespectrum.models.litellm_backend import LiteLLMModel, MissingCredentialError
+
+        try:
+            LiteLLMModel(cfg.name, cfg.model, api_base=cfg.api_base, api_key_env=cfg.api_key_env)\
+                .check_credentials()
+        except MissingCredentialError as exc:
+            raise ConfigError(str(exc)) from None
+    elif cfg.backend == "transformers":
+        missing = [p for p in cfg.requires if importlib.util.find_spec(p) is None]
+        if missing:
+            raise ConfigError(
+                f"model={cfg.name} needs {', '.join(missing)}: pip install {' '.join(missing)}"
+                + (f" (or serve it: {cfg.serve})" if cfg.serve else "")
+            )
+    elif cfg.backend == "respondent" and len(cfg.profile) != 10:
+        raise ConfigError(f"model={cfg.name}: model.profile must give all ten values")
+
+
+def build_model(cfg: ModelConfig, *, timeout_s: float, perceiver: Any = None) -> ChatModel:
+    """The ChatModel for ``cfg``; nothing is loaded or connected until its first call."""
+    if cfg.backend == "litellm":
+        from valuespectrum.models.litellm_backend import LiteLLMModel
+
+        return LiteLLMModel(
+            cfg.name, cfg.model, api_base=cfg.api_base, api_key_env=cfg.api_key_env,
+            image_detail=cfg.image_detail, timeout_s=timeout_s,
+        )
+    if cfg.backend == "transformers":
+        from valuespectrum.models.transformers_backend import TransformersModel
+
+        return TransformersModel(
+            cfg.name, cfg.model, revision=cfg.revision, device=cfg.device, dtype=cfg.dtype,
+            trust_remote_code=cfg.trust_remote_code, batch_size=cfg.batch_size,
+        )
+    from valuespectrum.models.respondent import SimulatedRespondent
+
+    if perceiver is None:
+        raise ValueError("the simulated respondent needs a perceiver")
+    return SimulatedRespondent(
+        name=cfg.name, profile=cfg.profile, perceiver=perceiver,
+        seed=cfg.generation.seed or 0, version=cfg.model,
+    )
+
+
+def generation_params(cfg: ModelConfig, sample: int, samples: int) -> GenerationParams:
+    """Decoding settings of one sample; several samples differ by seed so each is its own call."""
+    g = cfg.generation
+    seed = g.seed if samples == 1 else (g.seed or 0) + sample
+    return GenerationParams(
+        temperature=g.temperature, max_tokens=g.max_tokens, top_p=g.top_p, seed=seed,
+        logprobs=g.logprobs,
+    )

@@ -1,0 +1,283 @@
+"""Probe: ask the model the paper's questions about every retrieved screenshot and score it.
+
+Steps: resolve the retrieval run -> encode each screenshot once -> decision calls (cached by
+request fingerprint; only missing calls are made, each written to the cache the moment it
+lands) -> "why" calls in the same conversation -> optional descriptions -> parse every decision
+into yes / no / refusal / invalid (a failed call is ``error``, never a "no") -> answers and
+scores tables, MLflow metrics, a printed table and the radar / bar plots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from valuespectrum.models.base import ChatModel, ImagePart, Message
+from valuespectrum.models.calls import CallRequest, CallResult, run_calls
+from valuespectrum.store import ProbeStore, content_id
+
+log = logging.getLogger(__name__)
+
+FLUSH_EVERY = 32  # cache writes are batched; a kill loses at most this many answered calls
+FLUSH_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Call:
+    """One planned model call with its cache identity."""
+
+    fingerprint: str
+    kind: str
+    image: ImagePart
+    messages: tuple[Message, ...]
+    request_json: str
+
+
+def run(ctx) -> dict[str, float]:
+    """Probe the configured model on the current retrieval run; return scores as metrics."""
+    from valuespectrum import profiles
+    from valuespectrum.models.registry import build_model, generation_params
+    from valuespectrum.stages.retrieve import ensure_retrieval
+
+    cfg = ctx.cfg
+    retrieval_run, table, _ = ensure_retrieval(ctx)
+    prompts = probe_prompts(cfg.probe)
+    images = _encode_images(ctx, table)
+    perceiver = _perceiver(ctx, table, images) if cfg.model.backend == "respondent" else None
+    model = build_model(cfg.model, timeout_s=cfg.probe.timeout_s, perceiver=perceiver)
+    samples = cfg.probe.samples
+    params = [generation_params(cfg.model, s, samples) for s in range(samples)]
+    probe_run = content_id(
+        {"retrieval": retrieval_run, "model": model.fingerprint(), "prompts": prompts.fingerprint(),
+         "params": [asdict(p) for p in params], "why": cfg.probe.ask_why}
+    )
+    stats = _Stats()
+    decisions = {
+        (sid, s): _call(model, "decision", img, _decision(prompts, img), params[s], prompts)
+        for sid, img in images.items() for s in range(samples)
+    }
+    replies = asyncio.run(_ask(ctx, model, list(decisions.values()), params, stats))
+    whys: dict[tuple[int, int], Call] = {}
+    if cfg.probe.ask_why:
+        from valuespectrum.prompts import why_messages
+
+        whys = {
+            key: _call(model, "why", c.image, why_messages(prompts, c.image, replies[c.fingerprint]),
+                       params[key[1]], prompts)
+            for key, c in decisions.items() if c.fingerprint in replies
+        }
+        asyncio.run(_ask(ctx, model, list(whys.values()), params, stats))
+    if cfg.probe.describe:
+        from valuespectrum.prompts import describe_messages
+
+        described = [
+            _call(model, "describe", img, describe_messages(prompts, img), params[0], prompts)
+            for img in images.values()
+        ]
+        asyncio.run(_ask(ctx, model, described, params, stats))
+    answers = _answers(table, decisions, whys, replies, probe_run, samples)
+    with ctx.store.connect() as con:
+        ProbeStore.save_run(con, (
+            probe_run, cfg.model.name, cfg.model.label or cfg.model.name,
+            cfg.model.simulated, retrieval_run, prompts.version,
+            json.dumps({"model": model.fingerprint(), "params": [asdict(p) for p in params]}),
+        ))
+        ProbeStore.replace_answers(con, probe_run, answers)
+        cost, _ = ProbeStore.usage(con, [c.fingerprint for c in decisions.values()])
+    ctx.state["probe_run"] = probe_run
+    metrics = profiles.finish(ctx, probe_run, answers)
+    asyncio.run(model.aclose())
+    metrics.update(stats.as_metrics())
+    metrics["cost_usd"] = cost
+    return metrics
+
+
+def probe_prompts(probe_cfg):
+    """The preset wording with any ``probe.text`` overrides; overrides get their own version."""
+    from valuespectrum.prompts import PAPER, PROTOTYPE
+
+    base = {"paper": PAPER, "prototype": PROTOTYPE}[probe_cfg.prompts]
+    if not probe_cfg.text:
+        return base
+    custom = replace(base, **probe_cfg.text)
+    tag = hashlib.sha256(json.dumps(probe_cfg.text, sort_keys=True).encode()).hexdigest()[:8]
+    return replace(custom, version=f"{base.version}+custom-{tag}")
+
+
+def _decision(prompts, image: ImagePart) -> tuple[Message, ...]:
+    from valuespectrum.prompts import decision_messages
+
+    return decision_messages(prompts, image)
+
+
+def _call(model: ChatModel, kind: str, image: ImagePart, messages, params, prompts) -> Call:
+    request = {
+        "model": model.fingerprint(), "kind": kind, "prompt_version": prompts.version,
+        "messages": [m.fingerprint() for m in messages], "params": asdict(params),
+    }
+    blob = json.dumps(request, sort_keys=True, default=str)
+    return Call(hashlib.sha256(blob.encode()).hexdigest(), kind, image, tuple(messages), blob)
+
+
+def _encode_images(ctx, table) -> dict[int, ImagePart]:
+    """Each retrieved screenshot encoded once (JPEG, size from config), by screenshot id."""
+    from valuespectrum.prompts import encode_image
+
+    p = ctx.cfg.probe
+    size = tuple(p.image_size) if p.image_size else None
+    out: dict[int, ImagePart] = {}
+    for sid, path in table[["screenshot_id", "file_path"]].drop_duplicates().itertuples(index=False):
+        out[int(sid)] = encode_image(ctx.workspace / path, max_side=p.image_max_side, size=size)
+    return out
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.made = self.cached = self.failed = self.retried = 0
+        self.seconds = 0.0
+
+    def as_metrics(self) -> dict[str, float]:
+        return {"calls_made": self.made, "calls_cached": self.cached, "calls_failed": self.failed,
+                "calls_retried": self.retried, "call_seconds": self.seconds}
+
+
+async def _ask(ctx, model: ChatModel, calls: Sequence[Call], params, stats: _Stats) -> dict[str, str]:
+    """Answer ``calls`` from the cache or the model; return fingerprint -> reply text."""
+    unique = list({c.fingerprint: c for c in calls}.values())
+    with ctx.store.connect() as con:
+        replies = ProbeStore.cached(con, [c.fingerprint for c in unique])
+    todo = [c for c in unique if c.fingerprint not in replies]
+    stats.cached += len(unique) - len(todo)
+    if not todo:
+        return replies
+    by_fp = {c.fingerprint: c for c in todo}
+    writer = _CacheWriter(ctx, model.name, by_fp)
+    p = ctx.cfg.probe
+    requests = [CallRequest(c.fingerprint, c.messages, _params_of(c, params)) for c in todo]
+    t0 = time.perf_counter()
+    try:
+        results = await run_calls(
+            model, requests, concurrency=p.concurrency, timeout_s=p.timeout_s,
+            max_retries=p.max_retries, backoff_base_s=p.backoff_base_s,
+            max_error_rate=p.max_error_rate, on_result=writer.add, progress=ctx.cfg.progress,
+            cached=len(unique) - len(todo),
+        )
+    finally:
+        writer.flush()
+        stats.seconds += time.perf_counter() - t0
+    for r in results:
+        stats.made += r.attempts
+        stats.retried += int(r.retried)
+        stats.failed += int(not r.ok)
+        if r.ok:
+            replies[r.key] = r.reply.text
+    return replies
+
+
+def _params_of(call: Call, params):
+    sent = json.loads(call.request_json)["params"]
+    return next(p for p in params if asdict(p) == sent)
+
+
+class _CacheWriter:
+    """Buffers finished calls and writes them under the workspace lock in small batches."""
+
+    def __init__(self, ctx, model_name: str, calls: dict[str, Call]) -> None:
+        self.ctx, self.model_name, self.calls = ctx, model_name, calls
+        self.ok: list[tuple] = []
+        self.failed: list[tuple] = []
+        self.last = time.monotonic()
+
+    def add(self, result: CallResult) -> None:
+        call = self.calls[result.key]
+        if result.reply is not None:
+            r = result.reply
+            self.ok.append((
+                result.key, self.model_name, call.kind, call.image.sha256,
+                json.loads(call.request_json)["prompt_version"], call.request_json, r.text,
+                r.latency_s, r.input_tokens, r.output_tokens, r.cost_usd, r.yes_logprob,
+                r.no_logprob, r.model_version, result.attempts,
+            ))
+        else:
+            e = result.error
+            self.failed.append((result.key, self.model_name, call.kind, e.kind if e else "other",
+                                e.status if e else None, str(e)[:500], result.attempts))
+        if len(self.ok) + len(self.failed) >= FLUSH_EVERY or (
+            time.monotonic() - self.last > FLUSH_SECONDS
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.ok or self.failed:
+            with self.ctx.store.connect() as con:
+                ProbeStore.save_responses(con, self.ok)
+                ProbeStore.save_errors(con, self.failed)
+            self.ok, self.failed = [], []
+        self.last = time.monotonic()
+
+
+def _answers(table, decisions, whys, replies, probe_run: str, samples: int) -> list[tuple]:
+    from valuespectrum.parsing import parse_decision
+
+    rows = []
+    for r in table.itertuples():
+        for s in range(samples):
+            call = decisions[(int(r.screenshot_id), s)]
+            if call.fingerprint in replies:
+                parsed = parse_decision(replies[call.fingerprint])
+                outcome, reason = parsed.outcome, parsed.reason
+            else:
+                outcome, reason = "error", "call failed"
+            why = whys.get((int(r.screenshot_id), s))
+            rows.append((
+                probe_run, r.value, r.keyword, int(r.rank), s, int(r.screenshot_id),
+                call.fingerprint, outcome, reason, why.fingerprint if why else None,
+            ))
+    return rows
+
+
+def _perceiver(ctx, table, images: dict[int, ImagePart]) -> Any:
+    """The simulated respondent's view of the corpus (captions and/or CLIP vectors)."""
+    import numpy as np
+
+    from valuespectrum.index import VectorIndex
+    from valuespectrum.perception import CorpusPerceiver
+    from valuespectrum.stages.index import index_files, make_embedder
+    from valuespectrum.values import DEFINITIONS, VALUES
+
+    embedder = make_embedder(ctx)
+    files = index_files(ctx.workspace, embedder)
+    definitions = [f"{v.replace('_', ' ')}: {DEFINITIONS[v]}" for v in VALUES]
+    ids = np.array(sorted(images), dtype=np.uint64)
+    views: dict[str, Any] = {}
+    mode = ctx.cfg.model.perceive
+    if mode in ("caption", "both"):
+        if files.caption is None or not files.caption.exists():
+            raise FileNotFoundError(
+                "the simulated respondent perceives captions: set embedder.caption_encoder=minilm"
+                " and run the index stage, or model.perceive=clip"
+            )
+        views["caption"] = _view(VectorIndex.open(files.caption, view=True), ids,
+                                 embedder.caption_encoder.embed_texts(definitions))
+    if mode in ("clip", "both"):
+        views["clip"] = _view(VectorIndex.open(files.image, view=True), ids,
+                              embedder.embed_texts(definitions))
+    perceiver = CorpusPerceiver(views)
+    for sid, image in images.items():
+        perceiver.register(image.sha256, sid)
+    return perceiver
+
+
+def _view(index, ids, definitions):
+    import numpy as np
+
+    present = np.array([int(i) in index for i in ids], dtype=bool)
+    vectors = index.get(ids[present]) if present.any() else []
+    return ({int(i): v for i, v in zip(ids[present], vectors, strict=True)},
+            np.asarray(definitions, dtype=np.float32))
