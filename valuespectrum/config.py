@@ -207,7 +207,7 @@ class ProbeConfig:
 
     prompts: str = "paper"  # paper | prototype: which wording preset
     # Override any preset wording: system, decision, why, describe (changes the cache key).
-    text: dict[str, str] = field(default_factory=dict)
+    text: dict[str, str | None] = field(default_factory=dict)
     ask_why: bool = True
     describe: bool = False
     samples: int = 1

@@ -18,8 +18,16 @@ log = logging.getLogger(__name__)
 
 SIMULATED_NOTE = "SIMULATED respondent - a known-truth check of the instrument, not a real VLM"
 ANSWER_COLUMNS = (
-    "probe_run", "value", "keyword", "rank", "sample", "screenshot_id", "fingerprint",
-    "outcome", "parse_reason", "why_fingerprint",
+    "probe_run",
+    "value",
+    "keyword",
+    "rank",
+    "sample",
+    "screenshot_id",
+    "fingerprint",
+    "outcome",
+    "parse_reason",
+    "why_fingerprint",
 )
 
 
@@ -34,7 +42,9 @@ def finish(ctx, probe_run: str, answers: Sequence[tuple]) -> dict[str, float]:
     frame["model"] = cfg.model.name
     scores = score_table(
         frame.rename(columns={"screenshot_id": "screenshot_id"}),
-        n_boot=cfg.probe.n_boot, seed=cfg.seed, hedonism_in=cfg.scoring.hedonism_in,
+        n_boot=cfg.probe.n_boot,
+        seed=cfg.seed,
+        hedonism_in=cfg.scoring.hedonism_in,
     )
     summary = model_summary(scores, hedonism_in=cfg.scoring.hedonism_in).iloc[0]
     with ctx.store.connect() as con:
@@ -50,43 +60,65 @@ def finish(ctx, probe_run: str, answers: Sequence[tuple]) -> dict[str, float]:
     metrics["error_rate"] = counts.get("error", 0) / n_all if n_all else 0.0
     metrics["refusal_rate"] = counts.get("refusal", 0) / n_all if n_all else 0.0
     metrics["invalid_rate"] = counts.get("invalid", 0) / n_all if n_all else 0.0
-    for key in ("mean", "std", "circumplex_r", "openness_to_change", "self_enhancement",
-                "conservation", "self_transcendence"):
+    for key in (
+        "mean",
+        "std",
+        "circumplex_r",
+        "openness_to_change",
+        "self_enhancement",
+        "conservation",
+        "self_transcendence",
+    ):
         metrics[key] = float(summary[key])
     true_profile = cfg.model.profile if cfg.model.simulated else None
     rho = None
     if true_profile:
         rho = rank_correlation({r.value: r.score for r in scores.itertuples()}, true_profile)
         metrics["rho_true_profile"] = rho
-    print(render_table(scores, summary, label=cfg.model.label or cfg.model.name,
-                       true_profile=true_profile, rho=rho, probe_run=probe_run))
+    print(
+        render_table(
+            scores,
+            summary,
+            label=cfg.model.label or cfg.model.name,
+            true_profile=true_profile,
+            rho=rho,
+            probe_run=probe_run,
+        )
+    )
     _artifacts(ctx, frame, scores, probe_run)
     return metrics
 
 
-def render_table(scores, summary, *, label: str, true_profile=None, rho=None,
-                 probe_run: str = "") -> str:
+def render_table(
+    scores, summary, *, label: str, true_profile=None, rho=None, probe_run: str = ""
+) -> str:
     """The profile as a plain-text table; simulated results say so in the title."""
     head = f"Value profile - {label}  (probe run {probe_run})"
     if true_profile:
         head += f"\n{SIMULATED_NOTE}"
-    cols = f"{'value':16}{'score':>7}{'95% CI':>15}{'centred':>9}{'n':>5}{'refus':>7}" \
-           f"{'inval':>7}{'error':>7}" + (f"{'true':>7}" if true_profile else "")
+    cols = (
+        f"{'value':16}{'score':>7}{'95% CI':>15}{'centred':>9}{'n':>5}{'refus':>7}"
+        f"{'inval':>7}{'error':>7}" + (f"{'true':>7}" if true_profile else "")
+    )
     lines = [head, cols, "-" * len(cols)]
     by_value = {r.value: r for r in scores.itertuples()}
     for v in VALUES:
         r = by_value.get(v)
         if r is None:
             continue
-        line = (f"{LABELS[v]:16}{_f(r.score):>7}{f'[{_f(r.ci_low)}, {_f(r.ci_high)}]':>15}"
-                f"{_f(r.centred, signed=True):>9}{int(r.n):>5}{_pct(r.refusal_rate):>7}"
-                f"{_pct(r.invalid_rate):>7}{_pct(r.error_rate):>7}")
+        line = (
+            f"{LABELS[v]:16}{_f(r.score):>7}{f'[{_f(r.ci_low)}, {_f(r.ci_high)}]':>15}"
+            f"{_f(r.centred, signed=True):>9}{int(r.n):>5}{_pct(r.refusal_rate):>7}"
+            f"{_pct(r.invalid_rate):>7}{_pct(r.error_rate):>7}"
+        )
         if true_profile:
             line += f"{true_profile.get(v, float('nan')):>7.0f}"
         lines.append(line)
     lines.append("-" * len(cols))
-    lines.append(f"mean {_f(summary['mean'])}  std (ddof=1) {_f(summary['std'])}  "
-                 f"circumplex r {summary['circumplex_r']:+.2f}")
+    lines.append(
+        f"mean {_f(summary['mean'])}  std (ddof=1) {_f(summary['std'])}  "
+        f"circumplex r {summary['circumplex_r']:+.2f}"
+    )
     if rho is not None:
         lines.append(f"Spearman rho, recovered vs true profile: {rho:+.2f}")
     return "\n".join(lines)
@@ -116,10 +148,19 @@ def _artifacts(ctx, frame, scores, probe_run: str) -> None:
     if cfg.model.simulated and cfg.model.profile:
         profiles = {f"{label} (recovered)": profile, "true profile": dict(cfg.model.profile)}
     paths = [
-        radar_chart(profiles, out / "radar.png", title=f"Value profile - {label}",
-                    ci={next(iter(profiles)): ci}, note=note),
-        score_bars(scores.assign(model=label), out / "scores.png",
-                   title=f"% yes per value - {label}", note=note),
+        radar_chart(
+            profiles,
+            out / "radar.png",
+            title=f"Value profile - {label}",
+            ci={next(iter(profiles)): ci},
+            note=note,
+        ),
+        score_bars(
+            scores.assign(model=label),
+            out / "scores.png",
+            title=f"% yes per value - {label}",
+            note=note,
+        ),
     ]
     frame.to_parquet(out / f"answers-{probe_run}.parquet", index=False)
     scores.to_parquet(out / f"scores-{probe_run}.parquet", index=False)

@@ -375,7 +375,7 @@ class ProbeStore:
     @staticmethod
     def save_errors(con: Any, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            insert_rows(con, "call_errors", [(*r, now_utc()) for r in rows])
+            insert_rows(con, "call_errors", [(*r, now_utc()) for r in rows], keyed=False)
 
     @staticmethod
     def save_run(con: Any, row: Sequence[Any]) -> None:
@@ -418,7 +418,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def insert_rows(con: Any, table: str, rows: Sequence[Sequence[Any]], chunk: int = 250) -> None:
+def insert_rows(
+    con: Any, table: str, rows: Sequence[Sequence[Any]], chunk: int = 250, *, keyed: bool = True
+) -> None:
     """Insert-if-absent many rows with one multi-row statement per chunk.
 
     DuckDB's ``executemany`` costs milliseconds per row (512 rows took 3.7 s); a multi-row
@@ -428,7 +430,8 @@ def insert_rows(con: Any, table: str, rows: Sequence[Sequence[Any]], chunk: int 
         part = rows[start : start + chunk]
         row_ph = "(" + ", ".join("?" * len(part[0])) + ")"
         con.execute(
-            f"INSERT INTO {table} VALUES {', '.join([row_ph] * len(part))} ON CONFLICT DO NOTHING",
+            f"INSERT INTO {table} VALUES {', '.join([row_ph] * len(part))}"
+            + (" ON CONFLICT DO NOTHING" if keyed else ""),
             [value for row in part for value in row],
         )
 

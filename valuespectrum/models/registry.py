@@ -20,8 +20,9 @@ def check_ready(cfg: ModelConfig) -> None:
         from valuespectrum.models.litellm_backend import LiteLLMModel, MissingCredentialError
 
         try:
-            LiteLLMModel(cfg.name, cfg.model, api_base=cfg.api_base, api_key_env=cfg.api_key_env)\
-                .check_credentials()
+            LiteLLMModel(
+                cfg.name, cfg.model, api_base=cfg.api_base, api_key_env=cfg.api_key_env
+            ).check_credentials()
         except MissingCredentialError as exc:
             raise ConfigError(str(exc)) from None
     elif cfg.backend == "transformers":
@@ -41,23 +42,35 @@ def build_model(cfg: ModelConfig, *, timeout_s: float, perceiver: Any = None) ->
         from valuespectrum.models.litellm_backend import LiteLLMModel
 
         return LiteLLMModel(
-            cfg.name, cfg.model, api_base=cfg.api_base, api_key_env=cfg.api_key_env,
-            image_detail=cfg.image_detail, timeout_s=timeout_s,
+            cfg.name,
+            cfg.model,
+            api_base=cfg.api_base,
+            api_key_env=cfg.api_key_env,
+            image_detail=cfg.image_detail,
+            timeout_s=timeout_s,
         )
     if cfg.backend == "transformers":
         from valuespectrum.models.transformers_backend import TransformersModel
 
         return TransformersModel(
-            cfg.name, cfg.model, revision=cfg.revision, device=cfg.device, dtype=cfg.dtype,
-            trust_remote_code=cfg.trust_remote_code, batch_size=cfg.batch_size,
+            cfg.name,
+            cfg.model,
+            revision=cfg.revision,
+            device=cfg.device,
+            dtype=cfg.dtype,
+            trust_remote_code=cfg.trust_remote_code,
+            batch_size=cfg.batch_size,
         )
     from valuespectrum.models.respondent import SimulatedRespondent
 
     if perceiver is None:
         raise ValueError("the simulated respondent needs a perceiver")
     return SimulatedRespondent(
-        name=cfg.name, profile=cfg.profile, perceiver=perceiver,
-        seed=cfg.generation.seed or 0, version=cfg.model,
+        name=cfg.name,
+        profile=cfg.profile,
+        perceiver=perceiver,
+        seed=cfg.generation.seed or 0,
+        version=cfg.model,
     )
 
 
@@ -66,6 +79,9 @@ def generation_params(cfg: ModelConfig, sample: int, samples: int) -> Generation
     g = cfg.generation
     seed = g.seed if samples == 1 else (g.seed or 0) + sample
     return GenerationParams(
-        temperature=g.temperature, max_tokens=g.max_tokens, top_p=g.top_p, seed=seed,
+        temperature=g.temperature,
+        max_tokens=g.max_tokens,
+        top_p=g.top_p,
+        seed=seed,
         logprobs=g.logprobs,
     )

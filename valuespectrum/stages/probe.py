@@ -51,16 +51,26 @@ def run(ctx) -> dict[str, float]:
     images = _encode_images(ctx, table)
     perceiver = _perceiver(ctx, table, images) if cfg.model.backend == "respondent" else None
     model = build_model(cfg.model, timeout_s=cfg.probe.timeout_s, perceiver=perceiver)
+    if cfg.model.backend == "litellm":
+        from valuespectrum.models.litellm_backend import import_litellm
+
+        import_litellm()  # seconds of import: outside the first calls' timeouts
     samples = cfg.probe.samples
     params = [generation_params(cfg.model, s, samples) for s in range(samples)]
     probe_run = content_id(
-        {"retrieval": retrieval_run, "model": model.fingerprint(), "prompts": prompts.fingerprint(),
-         "params": [asdict(p) for p in params], "why": cfg.probe.ask_why}
+        {
+            "retrieval": retrieval_run,
+            "model": model.fingerprint(),
+            "prompts": prompts.fingerprint(),
+            "params": [asdict(p) for p in params],
+            "why": cfg.probe.ask_why,
+        }
     )
     stats = _Stats()
     decisions = {
         (sid, s): _call(model, "decision", img, _decision(prompts, img), params[s], prompts)
-        for sid, img in images.items() for s in range(samples)
+        for sid, img in images.items()
+        for s in range(samples)
     }
     replies = asyncio.run(_ask(ctx, model, list(decisions.values()), params, stats))
     whys: dict[tuple[int, int], Call] = {}
@@ -68,9 +78,16 @@ def run(ctx) -> dict[str, float]:
         from valuespectrum.prompts import why_messages
 
         whys = {
-            key: _call(model, "why", c.image, why_messages(prompts, c.image, replies[c.fingerprint]),
-                       params[key[1]], prompts)
-            for key, c in decisions.items() if c.fingerprint in replies
+            key: _call(
+                model,
+                "why",
+                c.image,
+                why_messages(prompts, c.image, replies[c.fingerprint]),
+                params[key[1]],
+                prompts,
+            )
+            for key, c in decisions.items()
+            if c.fingerprint in replies
         }
         asyncio.run(_ask(ctx, model, list(whys.values()), params, stats))
     if cfg.probe.describe:
@@ -83,11 +100,18 @@ def run(ctx) -> dict[str, float]:
         asyncio.run(_ask(ctx, model, described, params, stats))
     answers = _answers(table, decisions, whys, replies, probe_run, samples)
     with ctx.store.connect() as con:
-        ProbeStore.save_run(con, (
-            probe_run, cfg.model.name, cfg.model.label or cfg.model.name,
-            cfg.model.simulated, retrieval_run, prompts.version,
-            json.dumps({"model": model.fingerprint(), "params": [asdict(p) for p in params]}),
-        ))
+        ProbeStore.save_run(
+            con,
+            (
+                probe_run,
+                cfg.model.name,
+                cfg.model.label or cfg.model.name,
+                cfg.model.simulated,
+                retrieval_run,
+                prompts.version,
+                json.dumps({"model": model.fingerprint(), "params": [asdict(p) for p in params]}),
+            ),
+        )
         ProbeStore.replace_answers(con, probe_run, answers)
         cost, _ = ProbeStore.usage(con, [c.fingerprint for c in decisions.values()])
     ctx.state["probe_run"] = probe_run
@@ -103,10 +127,11 @@ def probe_prompts(probe_cfg):
     from valuespectrum.prompts import PAPER, PROTOTYPE
 
     base = {"paper": PAPER, "prototype": PROTOTYPE}[probe_cfg.prompts]
-    if not probe_cfg.text:
+    text = {k: v for k, v in probe_cfg.text.items() if v is not None}
+    if not text:
         return base
-    custom = replace(base, **probe_cfg.text)
-    tag = hashlib.sha256(json.dumps(probe_cfg.text, sort_keys=True).encode()).hexdigest()[:8]
+    custom = replace(base, **text)
+    tag = hashlib.sha256(json.dumps(text, sort_keys=True).encode()).hexdigest()[:8]
     return replace(custom, version=f"{base.version}+custom-{tag}")
 
 
@@ -118,8 +143,11 @@ def _decision(prompts, image: ImagePart) -> tuple[Message, ...]:
 
 def _call(model: ChatModel, kind: str, image: ImagePart, messages, params, prompts) -> Call:
     request = {
-        "model": model.fingerprint(), "kind": kind, "prompt_version": prompts.version,
-        "messages": [m.fingerprint() for m in messages], "params": asdict(params),
+        "model": model.fingerprint(),
+        "kind": kind,
+        "prompt_version": prompts.version,
+        "messages": [m.fingerprint() for m in messages],
+        "params": asdict(params),
     }
     blob = json.dumps(request, sort_keys=True, default=str)
     return Call(hashlib.sha256(blob.encode()).hexdigest(), kind, image, tuple(messages), blob)
@@ -132,7 +160,9 @@ def _encode_images(ctx, table) -> dict[int, ImagePart]:
     p = ctx.cfg.probe
     size = tuple(p.image_size) if p.image_size else None
     out: dict[int, ImagePart] = {}
-    for sid, path in table[["screenshot_id", "file_path"]].drop_duplicates().itertuples(index=False):
+    for sid, path in (
+        table[["screenshot_id", "file_path"]].drop_duplicates().itertuples(index=False)
+    ):
         out[int(sid)] = encode_image(ctx.workspace / path, max_side=p.image_max_side, size=size)
     return out
 
@@ -143,11 +173,18 @@ class _Stats:
         self.seconds = 0.0
 
     def as_metrics(self) -> dict[str, float]:
-        return {"calls_made": self.made, "calls_cached": self.cached, "calls_failed": self.failed,
-                "calls_retried": self.retried, "call_seconds": self.seconds}
+        return {
+            "calls_made": self.made,
+            "calls_cached": self.cached,
+            "calls_failed": self.failed,
+            "calls_retried": self.retried,
+            "call_seconds": self.seconds,
+        }
 
 
-async def _ask(ctx, model: ChatModel, calls: Sequence[Call], params, stats: _Stats) -> dict[str, str]:
+async def _ask(
+    ctx, model: ChatModel, calls: Sequence[Call], params, stats: _Stats
+) -> dict[str, str]:
     """Answer ``calls`` from the cache or the model; return fingerprint -> reply text."""
     unique = list({c.fingerprint: c for c in calls}.values())
     with ctx.store.connect() as con:
@@ -163,9 +200,15 @@ async def _ask(ctx, model: ChatModel, calls: Sequence[Call], params, stats: _Sta
     t0 = time.perf_counter()
     try:
         results = await run_calls(
-            model, requests, concurrency=p.concurrency, timeout_s=p.timeout_s,
-            max_retries=p.max_retries, backoff_base_s=p.backoff_base_s,
-            max_error_rate=p.max_error_rate, on_result=writer.add, progress=ctx.cfg.progress,
+            model,
+            requests,
+            concurrency=p.concurrency,
+            timeout_s=p.timeout_s,
+            max_retries=p.max_retries,
+            backoff_base_s=p.backoff_base_s,
+            max_error_rate=p.max_error_rate,
+            on_result=writer.add,
+            progress=ctx.cfg.progress,
             cached=len(unique) - len(todo),
         )
     finally:
@@ -198,16 +241,38 @@ class _CacheWriter:
         call = self.calls[result.key]
         if result.reply is not None:
             r = result.reply
-            self.ok.append((
-                result.key, self.model_name, call.kind, call.image.sha256,
-                json.loads(call.request_json)["prompt_version"], call.request_json, r.text,
-                r.latency_s, r.input_tokens, r.output_tokens, r.cost_usd, r.yes_logprob,
-                r.no_logprob, r.model_version, result.attempts,
-            ))
+            self.ok.append(
+                (
+                    result.key,
+                    self.model_name,
+                    call.kind,
+                    call.image.sha256,
+                    json.loads(call.request_json)["prompt_version"],
+                    call.request_json,
+                    r.text,
+                    r.latency_s,
+                    r.input_tokens,
+                    r.output_tokens,
+                    r.cost_usd,
+                    r.yes_logprob,
+                    r.no_logprob,
+                    r.model_version,
+                    result.attempts,
+                )
+            )
         else:
             e = result.error
-            self.failed.append((result.key, self.model_name, call.kind, e.kind if e else "other",
-                                e.status if e else None, str(e)[:500], result.attempts))
+            self.failed.append(
+                (
+                    result.key,
+                    self.model_name,
+                    call.kind,
+                    e.kind if e else "other",
+                    e.status if e else None,
+                    str(e)[:500],
+                    result.attempts,
+                )
+            )
         if len(self.ok) + len(self.failed) >= FLUSH_EVERY or (
             time.monotonic() - self.last > FLUSH_SECONDS
         ):
@@ -235,10 +300,20 @@ def _answers(table, decisions, whys, replies, probe_run: str, samples: int) -> l
             else:
                 outcome, reason = "error", "call failed"
             why = whys.get((int(r.screenshot_id), s))
-            rows.append((
-                probe_run, r.value, r.keyword, int(r.rank), s, int(r.screenshot_id),
-                call.fingerprint, outcome, reason, why.fingerprint if why else None,
-            ))
+            rows.append(
+                (
+                    probe_run,
+                    r.value,
+                    r.keyword,
+                    int(r.rank),
+                    s,
+                    int(r.screenshot_id),
+                    call.fingerprint,
+                    outcome,
+                    reason,
+                    why.fingerprint if why else None,
+                )
+            )
     return rows
 
 
@@ -263,11 +338,15 @@ def _perceiver(ctx, table, images: dict[int, ImagePart]) -> Any:
                 "the simulated respondent perceives captions: set embedder.caption_encoder=minilm"
                 " and run the index stage, or model.perceive=clip"
             )
-        views["caption"] = _view(VectorIndex.open(files.caption, view=True), ids,
-                                 embedder.caption_encoder.embed_texts(definitions))
+        views["caption"] = _view(
+            VectorIndex.open(files.caption, view=True),
+            ids,
+            embedder.caption_encoder.embed_texts(definitions),
+        )
     if mode in ("clip", "both"):
-        views["clip"] = _view(VectorIndex.open(files.image, view=True), ids,
-                              embedder.embed_texts(definitions))
+        views["clip"] = _view(
+            VectorIndex.open(files.image, view=True), ids, embedder.embed_texts(definitions)
+        )
     perceiver = CorpusPerceiver(views)
     for sid, image in images.items():
         perceiver.register(image.sha256, sid)
@@ -279,5 +358,7 @@ def _view(index, ids, definitions):
 
     present = np.array([int(i) in index for i in ids], dtype=bool)
     vectors = index.get(ids[present]) if present.any() else []
-    return ({int(i): v for i, v in zip(ids[present], vectors, strict=True)},
-            np.asarray(definitions, dtype=np.float32))
+    return (
+        {int(i): v for i, v in zip(ids[present], vectors, strict=True)},
+        np.asarray(definitions, dtype=np.float32),
+    )

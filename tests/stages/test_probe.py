@@ -1,0 +1,246 @@
+"""probe: every call through the real litellm client against a loopback fake server; faults
+end as answers or ``error`` (never "no"); the cache makes re-runs free and kill-safe; keys
+stay out of every record."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import ROOT
+from tests.fakes.fault_plan import FaultPlan
+from tests.fakes.openai_server import CANARY_KEY, FakeOpenAIServer, reply, status
+from valuespectrum import runner
+from valuespectrum.cli import compose
+from valuespectrum.config import ConfigError
+from valuespectrum.models.calls import ErrorRateExceeded
+from valuespectrum.prompts import encode_image
+
+KEY_ENV = "OPENAI_COMPATIBLE_API_KEY"
+BASE = ["corpus.n=40", "retrieve.k=1", "progress=false"]
+PLAN_TO_OUTCOME = {"refuse": "refusal", "garbage": "invalid"}
+SEED = 3
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory) -> Path:
+    """A collected and indexed demo workspace, copied by each test that writes to it."""
+    ws = tmp_path_factory.mktemp("template") / "ws"
+    cfg = compose(
+        [
+            f"paths.workspace={ws}",
+            *BASE,
+            "stages=[collect,index,retrieve]",
+            "tracking.enabled=false",
+        ]
+    )
+    runner.run(cfg, output_dir=ws.parent / "out")
+    return ws
+
+
+@pytest.fixture
+def workspace(indexed: Path, tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    shutil.copytree(indexed, ws)
+    return ws
+
+
+@pytest.fixture
+def canary_key(monkeypatch) -> str:
+    monkeypatch.setenv(KEY_ENV, CANARY_KEY)
+    return CANARY_KEY
+
+
+def _cfg(ws: Path, server: FakeOpenAIServer, *extra: str):
+    return compose(
+        [
+            f"paths.workspace={ws}",
+            *BASE,
+            "stages=[probe]",
+            "model=openai_compatible",
+            "model.model=openai/fake-vlm",
+            f"model.api_base={server.base_url}",
+            "probe.timeout_s=1",
+            "probe.backoff_base_s=0.01",
+            "probe.max_retries=2",
+            "probe.concurrency=8",
+            "tracking.enabled=false",
+            *extra,
+        ]
+    )
+
+
+def _db(ws: Path):
+    return duckdb.connect(str(ws / "valuespectrum.duckdb"), read_only=True)
+
+
+def test_faults_end_as_answers_or_errors_exactly_as_served(workspace, tmp_path, canary_key):
+    # 20% faults: refusals, garbage, 429 with Retry-After, 500s, hangs and permanent failures.
+    plan = FaultPlan(
+        seed=SEED,
+        p_refuse=0.04,
+        p_garbage=0.04,
+        p_429=0.04,
+        p_500=0.03,
+        p_hang=0.01,
+        p_fail=0.04,
+        p_yes=0.4,
+        hang_s=3.0,
+    )
+    with FakeOpenAIServer(plan) as server:
+        cfg = _cfg(workspace, server, "probe.ask_why=false")
+        metrics = runner.run(cfg, output_dir=tmp_path / "out")
+        sent = server.requests
+    assert sent and all(r.headers["authorization"] == f"Bearer {CANARY_KEY}" for r in sent)
+    served = {}  # sha256 of the JPEG the server received -> final outcome the plan gave it
+    for req in sent:
+        (img,) = req.images()
+        served[hashlib.sha256(img).hexdigest()] = plan.expected(FaultPlan.key(req.body), 2)
+    with _db(workspace) as con:
+        answers = con.execute(
+            "SELECT a.outcome, s.file_path FROM answers a "
+            "JOIN screenshots s ON s.id = a.screenshot_id"
+        ).fetchall()
+        totals = con.execute(
+            "SELECT sum(n_yes), sum(n_no), sum(n_refusal), sum(n_invalid), sum(n_error) FROM scores"
+        ).fetchone()
+    assert len(answers) == 100
+    for outcome, path in answers:
+        # The server received the real screenshot, and the item ended as the server meant.
+        sha = encode_image(workspace / path, max_side=768).sha256
+        assert outcome == PLAN_TO_OUTCOME.get(served[sha], served[sha]), path
+    stored = Counter(outcome for outcome, _ in answers)
+    assert set(stored) == {"yes", "no", "refusal", "invalid", "error"}
+    assert list(totals) == [stored[o] for o in ("yes", "no", "refusal", "invalid", "error")]
+    assert metrics["probe/n_error"] == stored["error"]
+
+
+def test_rerun_makes_no_call_and_cache_keys_follow_what_matters(workspace, tmp_path, canary_key):
+    with FakeOpenAIServer([reply("Yes.")]) as server:
+        runner.run(_cfg(workspace, server), output_dir=tmp_path / "a")
+        first = len(server.requests)
+        again = runner.run(_cfg(workspace, server), output_dir=tmp_path / "b")
+        assert len(server.requests) == first and again["probe/calls_made"] == 0
+        assert again["probe/calls_cached"] == first
+        reworded = runner.run(
+            _cfg(
+                workspace,
+                server,
+                "probe.ask_why=false",
+                "probe.text.decision='Would you keep watching? (Yes or No)'",
+            ),
+            output_dir=tmp_path / "c",
+        )
+        assert reworded["probe/calls_made"] == first / 2  # every decision missed the cache
+        other_model = runner.run(
+            _cfg(workspace, server, "probe.ask_why=false", "model.model=openai/fake-vlm-v2"),
+            output_dir=tmp_path / "d",
+        )
+        assert other_model["probe/calls_made"] == first / 2
+        sampled = runner.run(
+            _cfg(
+                workspace,
+                server,
+                "probe.ask_why=false",
+                "probe.samples=2",
+                "model.generation.temperature=1.0",
+            ),
+            output_dir=tmp_path / "e",
+        )
+        assert sampled["probe/calls_made"] == first  # two samples per image, each its own call
+
+
+def test_failed_calls_are_not_cached_and_error_rate_stops_the_run(workspace, tmp_path, canary_key):
+    with FakeOpenAIServer([status(500)]) as server:
+        cfg = _cfg(workspace, server, "probe.max_retries=0", "probe.max_error_rate=0.5")
+        with pytest.raises(ErrorRateExceeded, match="probe.max_error_rate"):
+            runner.run(cfg, output_dir=tmp_path / "a")
+        with _db(workspace) as con:
+            assert con.execute("SELECT count(*) FROM responses").fetchone()[0] == 0
+            assert con.execute("SELECT count(*) FROM call_errors").fetchone()[0] >= 20
+        server.script = [reply("No.")]
+        metrics = runner.run(
+            _cfg(workspace, server, "probe.ask_why=false"), output_dir=tmp_path / "b"
+        )
+    assert metrics["probe/n_no"] == 100 and metrics["probe/n_error"] == 0
+
+
+def test_missing_key_fails_before_any_work(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    cfg = compose([f"paths.workspace={tmp_path}/ws", "model=gpt4o", "tracking.enabled=false"])
+    with pytest.raises(ConfigError, match="set OPENAI_API_KEY"):
+        runner.run(cfg, output_dir=tmp_path / "out")
+    assert not (tmp_path / "ws").exists()
+
+
+def test_canary_key_appears_nowhere(workspace, tmp_path, canary_key) -> None:
+    with FakeOpenAIServer([reply("Yes."), status(401, echo_auth=True), reply("No.")]) as server:
+        cfg = _cfg(workspace, server, "tracking.enabled=true", "probe.max_error_rate=1")
+        runner.run(cfg, output_dir=tmp_path / "out")
+    places = [p for p in workspace.rglob("*") if p.is_file()]
+    places += [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert any(p.name == "mlflow.db" for p in places)
+    for path in places:
+        assert CANARY_KEY.encode() not in path.read_bytes(), path
+
+
+KILLABLE = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from valuespectrum import runner
+    from valuespectrum.cli import compose
+    cfg = compose([f"paths.workspace={sys.argv[1]}", "corpus.n=40", "retrieve.k=1",
+                   "progress=false", "stages=[probe]", "model=openai_compatible",
+                   "model.model=openai/fake-vlm", f"model.api_base={sys.argv[2]}",
+                   "probe.concurrency=2", "probe.ask_why=false", "tracking.enabled=false"])
+    runner.run(cfg, output_dir=Path(sys.argv[3]))
+    """
+)
+
+
+def test_sigkill_mid_probe_then_resume_makes_only_missing_calls(workspace, tmp_path, canary_key):
+    with FakeOpenAIServer([reply("Yes.")], latency_s=0.1) as server:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILLABLE, str(workspace), server.base_url, str(tmp_path / "k")],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while len(server.requests) < 20 and time.monotonic() < deadline:
+                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+                time.sleep(0.05)
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        with _db(workspace) as con:
+            saved = con.execute("SELECT count(*) FROM responses").fetchone()[0]
+        assert 0 < saved < 40
+        before = len(server.requests)
+        metrics = runner.run(
+            _cfg(workspace, server, "probe.ask_why=false"), output_dir=tmp_path / "resumed"
+        )
+        made = len(server.requests) - before
+    assert metrics["probe/calls_cached"] == saved
+    assert made == metrics["probe/calls_made"] == metrics["probe/calls_cached"] + made - saved
+    with _db(workspace) as con:
+        total, distinct = con.execute(
+            "SELECT count(*), count(DISTINCT fingerprint) FROM responses"
+        ).fetchone()
+        n_answers = con.execute("SELECT count(*) FROM answers").fetchone()[0]
+    assert total == distinct == saved + made
+    assert n_answers == 100
