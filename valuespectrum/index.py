@@ -25,8 +25,8 @@ from usearch.index import Index, Matches, MetricKind, ScalarKind
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_EXACT_THRESHOLD = 100_000
-DEFAULT_EXPANSION_SEARCH = 128
+DEFAULT_EXACT_THRESHOLD = 500_000
+DEFAULT_EXPANSION_SEARCH = 512
 _MAX_KEY = 2**63 - 1  # DuckDB BIGINT
 _CHUNK = 8192  # rows per bulk copy out of USearch: bounds the extra memory of a gather
 
@@ -262,11 +262,11 @@ class VectorIndex:
         for start in range(0, len(q), step):
             sims = (q[start : start + step] @ matrix.T) * inv_norms
             sims[:, drop] = -np.inf
-            for row in sims:
-                if take <= 0:
-                    results.append([])
-                    continue
-                top = np.argpartition(-row, take - 1)[:take] if take < row.size else np.arange(take)
+            if take <= 0:
+                results.extend([] for _ in sims)
+                continue
+            tops = np.argpartition(-sims, take - 1, axis=1)[:, :take]
+            for row, top in zip(sims, tops, strict=True):
                 top = top[np.lexsort((keys[top], -row[top]))]  # best first, ties by key
                 results.append([Hit(int(keys[i]), float(row[i])) for i in top])
         return results

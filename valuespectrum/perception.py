@@ -9,7 +9,7 @@ circular) and turns the similarities into a probability over values with a softm
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -24,26 +24,32 @@ class CorpusPerceiver:
 
     def __init__(
         self,
-        views: Mapping[str, tuple[Mapping[int, np.ndarray], np.ndarray]],
+        names: Sequence[str],
+        load_views: Callable[[], Mapping[str, tuple[Mapping[int, np.ndarray], np.ndarray]]],
         *,
         sharpness: float = 80.0,
     ) -> None:
-        # views: name -> (screenshot id -> unit vector, definition matrix (10, dim)).
-        self.views = views
+        # load_views() -> name -> (screenshot id -> unit vector, definition matrix (10, dim)).
+        # Loaded on first use: a fully cached re-run never needs the encoders.
+        self.names = tuple(sorted(names))
+        self._load_views = load_views
+        self._views: Mapping[str, tuple[Mapping[int, np.ndarray], np.ndarray]] | None = None
         self.sharpness = sharpness
         self._by_sha: dict[str, int] = {}
 
     def describe(self) -> dict[str, object]:
         """What decides the perception; part of the respondent's cache identity."""
-        return {"views": sorted(self.views), "sharpness": self.sharpness, "definitions": "v1"}
+        return {"views": list(self.names), "sharpness": self.sharpness, "definitions": "v1"}
 
     def register(self, image_sha256: str, screenshot_id: int) -> None:
         self._by_sha[image_sha256] = screenshot_id
 
     def __call__(self, image: ImagePart) -> dict[str, float]:
         sid = self._by_sha.get(image.sha256)
+        if self._views is None:
+            self._views = self._load_views()
         dists = []
-        for vectors, definitions in self.views.values():
+        for vectors, definitions in self._views.values():
             if sid is None or sid not in vectors:
                 continue
             sims = definitions @ vectors[sid]

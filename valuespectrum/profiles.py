@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from valuespectrum.store import ProbeStore
+from valuespectrum.store import ProbeStore, content_id
 from valuespectrum.values import LABELS, VALUES
 
 log = logging.getLogger(__name__)
@@ -40,12 +40,26 @@ def finish(ctx, probe_run: str, answers: Sequence[tuple]) -> dict[str, float]:
     cfg = ctx.cfg
     frame = pd.DataFrame(list(answers), columns=list(ANSWER_COLUMNS))
     frame["model"] = cfg.model.name
-    scores = score_table(
-        frame.rename(columns={"screenshot_id": "screenshot_id"}),
-        n_boot=cfg.probe.n_boot,
-        seed=cfg.seed,
-        hedonism_in=cfg.scoring.hedonism_in,
+    # Scores and plots depend only on the answers and the scoring settings: keep them by that
+    # hash in the workspace, so a re-run with nothing new re-logs them instead of recomputing.
+    digest = content_id(
+        {
+            "answers": sorted(map(list, answers)),
+            "n_boot": cfg.probe.n_boot,
+            "seed": cfg.seed,
+            "hedonism_in": cfg.scoring.hedonism_in,
+            "label": cfg.model.label,
+            "profile": cfg.model.profile,
+        }
     )
+    folder = ctx.workspace / "probe" / probe_run / digest
+    cached = folder / "scores.parquet"
+    if cached.exists():
+        scores = pd.read_parquet(cached)
+    else:
+        scores = score_table(
+            frame, n_boot=cfg.probe.n_boot, seed=cfg.seed, hedonism_in=cfg.scoring.hedonism_in
+        )
     summary = model_summary(scores, hedonism_in=cfg.scoring.hedonism_in).iloc[0]
     with ctx.store.connect() as con:
         ProbeStore.replace_scores(con, probe_run, scores)
@@ -85,7 +99,9 @@ def finish(ctx, probe_run: str, answers: Sequence[tuple]) -> dict[str, float]:
             probe_run=probe_run,
         )
     )
-    _artifacts(ctx, frame, scores, probe_run)
+    if not cached.exists():
+        _draw(ctx, frame, scores, folder)
+    _log(ctx, folder, probe_run)
     return metrics
 
 
@@ -134,12 +150,15 @@ def _pct(x: Any) -> str:
     return "-" if x is None or x != x else f"{100 * x:.0f}%"
 
 
-def _artifacts(ctx, frame, scores, probe_run: str) -> None:
+def _draw(ctx, frame, scores, folder) -> None:
+    """Write plots and tables into ``folder``; scores.parquet last, as the completion mark."""
+    import os
+
     from valuespectrum.plots import radar_chart, score_bars
 
     cfg = ctx.cfg
-    out = ctx.output_dir / "probe"
-    out.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
     label = cfg.model.label or cfg.model.name
     note = SIMULATED_NOTE if cfg.model.simulated else None
     profile = {r.value: r.score for r in scores.itertuples()}
@@ -147,23 +166,37 @@ def _artifacts(ctx, frame, scores, probe_run: str) -> None:
     profiles = {label: profile}
     if cfg.model.simulated and cfg.model.profile:
         profiles = {f"{label} (recovered)": profile, "true profile": dict(cfg.model.profile)}
-    paths = [
-        radar_chart(
-            profiles,
-            out / "radar.png",
-            title=f"Value profile - {label}",
-            ci={next(iter(profiles)): ci},
-            note=note,
-        ),
-        score_bars(
-            scores.assign(model=label),
-            out / "scores.png",
-            title=f"% yes per value - {label}",
-            note=note,
-        ),
-    ]
-    frame.to_parquet(out / f"answers-{probe_run}.parquet", index=False)
-    scores.to_parquet(out / f"scores-{probe_run}.parquet", index=False)
-    paths += [out / f"answers-{probe_run}.parquet", out / f"scores-{probe_run}.parquet"]
-    for p in paths:
-        ctx.tracker.log_artifact(p, "probe")
+    radar_chart(
+        profiles,
+        tmp / "radar.png",
+        title=f"Value profile - {label}",
+        ci={next(iter(profiles)): ci},
+        note=note,
+    )
+    score_bars(
+        scores.assign(model=label),
+        tmp / "scores.png",
+        title=f"% yes per value - {label}",
+        note=note,
+    )
+    frame.to_parquet(tmp / "answers.parquet", index=False)
+    scores.to_parquet(tmp / "scores.parquet", index=False)
+    if folder.exists():  # a sibling job finished the same folder meanwhile
+        import shutil
+
+        shutil.rmtree(tmp)
+        return
+    os.replace(tmp, folder)
+
+
+def _log(ctx, folder, probe_run: str) -> None:
+    """Copy the probe's files into this job's output folder and log them to MLflow."""
+    import shutil
+
+    out = ctx.output_dir / "probe"
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("radar.png", "scores.png", "answers.parquet", "scores.parquet"):
+        stem, ext = name.split(".")
+        dest = out / (f"{stem}-{probe_run}.{ext}" if ext == "parquet" else name)
+        shutil.copyfile(folder / name, dest)
+        ctx.tracker.log_artifact(dest, "probe")

@@ -164,7 +164,7 @@ def test_rerun_makes_no_call_and_cache_keys_follow_what_matters(workspace, tmp_p
 def test_failed_calls_are_not_cached_and_error_rate_stops_the_run(workspace, tmp_path, canary_key):
     with FakeOpenAIServer([status(500)]) as server:
         cfg = _cfg(workspace, server, "probe.max_retries=0", "probe.max_error_rate=0.5")
-        with pytest.raises(ErrorRateExceeded, match="probe.max_error_rate"):
+        with pytest.raises(ErrorRateExceeded, match=r"probe\.max_error_rate"):
             runner.run(cfg, output_dir=tmp_path / "a")
         with _db(workspace) as con:
             assert con.execute("SELECT count(*) FROM responses").fetchone()[0] == 0

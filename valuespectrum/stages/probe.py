@@ -154,16 +154,32 @@ def _call(model: ChatModel, kind: str, image: ImagePart, messages, params, promp
 
 
 def _encode_images(ctx, table) -> dict[int, ImagePart]:
-    """Each retrieved screenshot encoded once (JPEG, size from config), by screenshot id."""
+    """Each retrieved screenshot encoded once (JPEG, size from config), by screenshot id.
+
+    Encoded bytes are kept under ``<workspace>/encoded/<settings>/`` so a re-run reads them back
+    instead of decoding and re-encoding every screenshot (the largest cost of a cached re-run).
+    """
+    import os
+
     from valuespectrum.prompts import encode_image
 
     p = ctx.cfg.probe
     size = tuple(p.image_size) if p.image_size else None
+    settings = content_id({"max_side": p.image_max_side, "size": size, "codec": "jpeg-q90-v1"})
+    folder = ctx.workspace / "encoded" / settings
+    folder.mkdir(parents=True, exist_ok=True)
     out: dict[int, ImagePart] = {}
-    for sid, path in (
-        table[["screenshot_id", "file_path"]].drop_duplicates().itertuples(index=False)
-    ):
-        out[int(sid)] = encode_image(ctx.workspace / path, max_side=p.image_max_side, size=size)
+    rows = table[["screenshot_id", "file_path", "sha256"]].drop_duplicates("screenshot_id")
+    for sid, path, sha in rows.itertuples(index=False):
+        cached = folder / f"{sha}.jpg"
+        if cached.exists():
+            out[int(sid)] = ImagePart(cached.read_bytes())
+            continue
+        part = encode_image(ctx.workspace / path, max_side=p.image_max_side, size=size)
+        tmp = cached.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(part.data)
+        os.replace(tmp, cached)
+        out[int(sid)] = part
     return out
 
 
@@ -330,24 +346,29 @@ def _perceiver(ctx, table, images: dict[int, ImagePart]) -> Any:
     files = index_files(ctx.workspace, embedder)
     definitions = [f"{v.replace('_', ' ')}: {DEFINITIONS[v]}" for v in VALUES]
     ids = np.array(sorted(images), dtype=np.uint64)
-    views: dict[str, Any] = {}
     mode = ctx.cfg.model.perceive
-    if mode in ("caption", "both"):
-        if files.caption is None or not files.caption.exists():
-            raise FileNotFoundError(
-                "the simulated respondent perceives captions: set embedder.caption_encoder=minilm"
-                " and run the index stage, or model.perceive=clip"
+    names = {"caption": ["caption"], "clip": ["clip"], "both": ["caption", "clip"]}[mode]
+    if "caption" in names and (files.caption is None or not files.caption.exists()):
+        raise FileNotFoundError(
+            "the simulated respondent perceives captions: set embedder.caption_encoder=minilm"
+            " and run the index stage, or model.perceive=clip"
+        )
+
+    def load_views() -> dict[str, Any]:
+        views: dict[str, Any] = {}
+        if "caption" in names:
+            views["caption"] = _view(
+                VectorIndex.open(files.caption, view=True),
+                ids,
+                embedder.caption_encoder.embed_texts(definitions),
             )
-        views["caption"] = _view(
-            VectorIndex.open(files.caption, view=True),
-            ids,
-            embedder.caption_encoder.embed_texts(definitions),
-        )
-    if mode in ("clip", "both"):
-        views["clip"] = _view(
-            VectorIndex.open(files.image, view=True), ids, embedder.embed_texts(definitions)
-        )
-    perceiver = CorpusPerceiver(views)
+        if "clip" in names:
+            views["clip"] = _view(
+                VectorIndex.open(files.image, view=True), ids, embedder.embed_texts(definitions)
+            )
+        return views
+
+    perceiver = CorpusPerceiver(names, load_views)
     for sid, image in images.items():
         perceiver.register(image.sha256, sid)
     return perceiver
