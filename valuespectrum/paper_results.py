@@ -8,21 +8,10 @@ induction changes were read from a figure and carry about ±0.3 points of readin
 
 from __future__ import annotations
 
-from valuespectrum.values import VALUES
+from valuespectrum.values import PAPER_AXIS_ORDER, VALUES
 
-# Column order of the paper's table (same as its radar axes), used only to type the rows below.
-_TABLE_ORDER: tuple[str, ...] = (
-    "self_direction",
-    "universalism",
-    "benevolence",
-    "stimulation",
-    "power",
-    "achievement",
-    "hedonism",
-    "conformity",
-    "tradition",
-    "security",
-)
+# The paper's table lists values in its radar-axis order; used only to type the rows below.
+_TABLE_ORDER = PAPER_AXIS_ORDER
 
 _ROWS: dict[str, tuple[int, ...]] = {
     "gpt-4o": (78, 90, 88, 56, 80, 86, 76, 86, 68, 78),

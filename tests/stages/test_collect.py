@@ -10,6 +10,7 @@ import duckdb
 from PIL import Image
 
 from valuespectrum import runner
+from valuespectrum.values import VALUES
 
 
 def _db(ws: Path):
@@ -26,18 +27,7 @@ def test_demo_collect_is_deterministic_and_idempotent(make_config, tmp_path) -> 
         rows = con.execute(
             "SELECT theme, caption, file_path, width, height FROM screenshots"
         ).fetchall()
-    assert {r[0] for r in rows} == {
-        "self_direction",
-        "stimulation",
-        "hedonism",
-        "achievement",
-        "power",
-        "security",
-        "conformity",
-        "tradition",
-        "benevolence",
-        "universalism",
-    }
+    assert {r[0] for r in rows} == set(VALUES)
     assert all(r[1] for r in rows)
     ws = cfg.paths.workspace_path()
     assert all((ws / r[2]).is_file() and (r[3], r[4]) == (288, 512) for r in rows)

@@ -5,6 +5,7 @@ stay out of every record."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import signal
@@ -184,7 +185,8 @@ def test_missing_key_fails_before_any_work(tmp_path, monkeypatch) -> None:
     assert not (tmp_path / "ws").exists()
 
 
-def test_canary_key_appears_nowhere(workspace, tmp_path, canary_key) -> None:
+def test_canary_key_appears_nowhere(workspace, tmp_path, canary_key, caplog, capsys) -> None:
+    caplog.set_level(logging.DEBUG)
     with FakeOpenAIServer([reply("Yes."), status(401, echo_auth=True), reply("No.")]) as server:
         cfg = _cfg(workspace, server, "tracking.enabled=true", "probe.max_error_rate=1")
         runner.run(cfg, output_dir=tmp_path / "out")
@@ -193,6 +195,9 @@ def test_canary_key_appears_nowhere(workspace, tmp_path, canary_key) -> None:
     assert any(p.name == "mlflow.db" for p in places)
     for path in places:
         assert CANARY_KEY.encode() not in path.read_bytes(), path
+    printed = capsys.readouterr()
+    assert caplog.records and CANARY_KEY not in caplog.text
+    assert CANARY_KEY not in printed.out + printed.err
 
 
 KILLABLE = textwrap.dedent(
