@@ -89,6 +89,7 @@ def _retrieve(ctx, embedder, images, captions, plan, run_id: str) -> list[dict]:
     fetch = min(len(images), k * per_value + 4 * k)
     image_hits = images.search(image_q, fetch)
     caption_hits = captions.search(caption_q, fetch) if captions is not None else None
+    fingerprint = images.fingerprint() + (f"+{captions.fingerprint()}" if captions else "")
     used: dict[str, set[int]] = {}
     rows: list[dict] = []
     for i, (value, keyword) in enumerate(plan):
@@ -116,8 +117,7 @@ def _retrieve(ctx, embedder, images, captions, plan, run_id: str) -> list[dict]:
                     "caption_score": None if cap_sim is None else float(cap_sim[j]),
                     "caption_weight": weight, "embedder": embedder.tag,
                     "caption_encoder": embedder.caption_encoder.tag if captions else None,
-                    "index_fingerprint": images.fingerprint()
-                    + (f"+{captions.fingerprint()}" if captions else ""),
+                    "index_fingerprint": fingerprint,
                     "keywords_name": cfg.value_keywords.name, "query": keyword,
                 }
             )
