@@ -118,13 +118,14 @@ _NAMED = ("experiment", "model", "strategy", "platform", "corpus")
 
 
 def _log_run_header(ctx: Context) -> None:
-    from omegaconf import OmegaConf
+    import yaml
 
     from valuespectrum.tracking import flatten, git_state, package_versions
 
     resolved = ctx.output_dir / "config.resolved.yaml"
-    resolved.write_text(OmegaConf.to_yaml(OmegaConf.structured(ctx.cfg)))
-    ctx.tracker.log_params(flatten(asdict(ctx.cfg)))
+    config = asdict(ctx.cfg)
+    resolved.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    ctx.tracker.log_params(flatten(config))
     tags = {f"choice.{k}": str(v) for k, v in ctx.choices.items()}
     tags.update(git_state(PROJECT_ROOT))
     tags.update(package_versions())

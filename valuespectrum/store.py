@@ -197,6 +197,7 @@ class Store:
         self.path = workspace / DB_NAME
         self.lock_path = workspace / ".lock"
         self.lock_timeout_s = lock_timeout_s
+        self._schema_ready = False  # DDL runs once per Store, not on every short connection
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -236,8 +237,10 @@ class Store:
         self.workspace.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(self.path))
         try:
-            for stmt in DDL:
-                con.execute(stmt)
+            if not self._schema_ready:
+                for stmt in DDL:
+                    con.execute(stmt)
+                self._schema_ready = True
             yield con
         finally:
             con.close()
@@ -419,21 +422,28 @@ def _plain(value: Any) -> Any:
 
 
 def insert_rows(
-    con: Any, table: str, rows: Sequence[Sequence[Any]], chunk: int = 250, *, keyed: bool = True
+    con: Any, table: str, rows: Sequence[Sequence[Any]], *, keyed: bool = True
 ) -> None:
-    """Insert-if-absent many rows with one multi-row statement per chunk.
+    """Insert-if-absent many rows at once, as an Arrow table scanned by DuckDB.
 
-    DuckDB's ``executemany`` costs milliseconds per row (512 rows took 3.7 s); a multi-row
-    ``VALUES`` list with bound parameters does the same work in a few milliseconds.
+    ``executemany`` costs milliseconds per row in DuckDB (512 rows took 3.7 s) and a bound
+    multi-row ``VALUES`` list about 0.3 ms per row; an Arrow scan inserts thousands of rows in
+    milliseconds. Columns follow the table's own order.
     """
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        row_ph = "(" + ", ".join("?" * len(part[0])) + ")"
+    import pyarrow as pa
+
+    if not rows:
+        return
+    names = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    incoming = pa.table({n: [row[i] for row in rows] for i, n in enumerate(names)})
+    con.register("_incoming_rows", incoming)
+    try:
         con.execute(
-            f"INSERT INTO {table} VALUES {', '.join([row_ph] * len(part))}"
-            + (" ON CONFLICT DO NOTHING" if keyed else ""),
-            [value for row in part for value in row],
+            f"INSERT INTO {table} SELECT * FROM _incoming_rows"
+            + (" ON CONFLICT DO NOTHING" if keyed else "")
         )
+    finally:
+        con.unregister("_incoming_rows")
 
 
 def ensure_workspace(workspace: Path) -> Path:

@@ -37,6 +37,7 @@ class Call:
     image: ImagePart
     messages: tuple[Message, ...]
     request_json: str
+    prompt_version: str
 
 
 def run(ctx) -> dict[str, float]:
@@ -150,7 +151,8 @@ def _call(model: ChatModel, kind: str, image: ImagePart, messages, params, promp
         "params": asdict(params),
     }
     blob = json.dumps(request, sort_keys=True, default=str)
-    return Call(hashlib.sha256(blob.encode()).hexdigest(), kind, image, tuple(messages), blob)
+    fingerprint = hashlib.sha256(blob.encode()).hexdigest()
+    return Call(fingerprint, kind, image, tuple(messages), blob, prompts.version)
 
 
 def _encode_images(ctx, table) -> dict[int, ImagePart]:
@@ -228,7 +230,7 @@ async def _ask(
             cached=len(unique) - len(todo),
         )
     finally:
-        writer.flush()
+        writer.close()
         stats.seconds += time.perf_counter() - t0
     for r in results:
         stats.made += r.attempts
@@ -245,62 +247,95 @@ def _params_of(call: Call, params):
 
 
 class _CacheWriter:
-    """Buffers finished calls and writes them under the workspace lock in small batches."""
+    """Writes finished calls to the cache from a background thread, in small batches.
+
+    ``add`` runs in the event loop for every finished call, so it only queues the row; the
+    thread takes the workspace lock and writes every ``FLUSH_SECONDS`` or ``FLUSH_EVERY`` rows,
+    keeping the loop free to start calls. ``close`` writes the rest and re-raises any failure.
+    """
 
     def __init__(self, ctx, model_name: str, calls: dict[str, Call]) -> None:
+        import threading
+
         self.ctx, self.model_name, self.calls = ctx, model_name, calls
-        self.ok: list[tuple] = []
-        self.failed: list[tuple] = []
-        self.last = time.monotonic()
+        self._ok: list[tuple] = []
+        self._failed: list[tuple] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="cache-writer", daemon=True)
+        self._thread.start()
 
     def add(self, result: CallResult) -> None:
         call = self.calls[result.key]
         if result.reply is not None:
             r = result.reply
-            self.ok.append(
-                (
-                    result.key,
-                    self.model_name,
-                    call.kind,
-                    call.image.sha256,
-                    json.loads(call.request_json)["prompt_version"],
-                    call.request_json,
-                    r.text,
-                    r.latency_s,
-                    r.input_tokens,
-                    r.output_tokens,
-                    r.cost_usd,
-                    r.yes_logprob,
-                    r.no_logprob,
-                    r.model_version,
-                    result.attempts,
-                )
+            row = (
+                result.key,
+                self.model_name,
+                call.kind,
+                call.image.sha256,
+                call.prompt_version,
+                call.request_json,
+                r.text,
+                r.latency_s,
+                r.input_tokens,
+                r.output_tokens,
+                r.cost_usd,
+                r.yes_logprob,
+                r.no_logprob,
+                r.model_version,
+                result.attempts,
             )
+            with self._lock:
+                self._ok.append(row)
         else:
             e = result.error
-            self.failed.append(
-                (
-                    result.key,
-                    self.model_name,
-                    call.kind,
-                    e.kind if e else "other",
-                    e.status if e else None,
-                    str(e)[:500],
-                    result.attempts,
-                )
+            row = (
+                result.key,
+                self.model_name,
+                call.kind,
+                e.kind if e else "other",
+                e.status if e else None,
+                str(e)[:500],
+                result.attempts,
             )
-        if len(self.ok) + len(self.failed) >= FLUSH_EVERY or (
-            time.monotonic() - self.last > FLUSH_SECONDS
-        ):
-            self.flush()
+            with self._lock:
+                self._failed.append(row)
+        if self._error is not None:
+            raise self._error
+        if len(self._ok) + len(self._failed) >= FLUSH_EVERY:
+            self._wake.set()
 
-    def flush(self) -> None:
-        if self.ok or self.failed:
+    def close(self) -> None:
+        self._closing = True
+        self._wake.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            closing = self._closing
+            try:
+                self._write()
+            except BaseException as exc:  # surfaced by add() / close() in the caller's thread
+                self._error = exc
+                return
+            if closing:
+                return
+
+    def _write(self) -> None:
+        with self._lock:
+            ok, failed = self._ok, self._failed
+            self._ok, self._failed = [], []
+        if ok or failed:
             with self.ctx.store.connect() as con:
-                ProbeStore.save_responses(con, self.ok)
-                ProbeStore.save_errors(con, self.failed)
-            self.ok, self.failed = [], []
-        self.last = time.monotonic()
+                ProbeStore.save_responses(con, ok)
+                ProbeStore.save_errors(con, failed)
 
 
 def _answers(table, decisions, whys, replies, probe_run: str, samples: int) -> list[tuple]:
