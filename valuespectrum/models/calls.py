@@ -61,6 +61,7 @@ class _Tally:
     def __init__(self, total: int, cached: int, progress: bool) -> None:
         self.done = self.failed = self.retried = 0
         self.kinds: Counter[str] = Counter()
+        self.last_error = ""
         self.cached = cached
         self.bar = None
         if progress:
@@ -84,6 +85,7 @@ class _Tally:
         if result.error is not None:
             self.failed += 1
             self.kinds[result.error.kind] += 1
+            self.last_error = str(result.error).splitlines()[0][:300]
         self._postfix()
         if self.bar is not None:
             self.bar.update(1)
@@ -220,5 +222,5 @@ def _too_many_errors(tally: _Tally, max_rate: float | None, min_calls: int) -> b
 def _error_rate_message(tally: _Tally, max_rate: float | None) -> str:
     kinds = ", ".join(f"{k} {n}" for k, n in tally.kinds.most_common())
     return (f"stopped: {tally.failed}/{tally.done} calls failed "
-            f"({tally.failed / tally.done:.0%} > max {max_rate:.0%}; {kinds}); "
-            "raise probe.max_error_rate or check the model/server")
+            f"({tally.failed / tally.done:.0%} > max {max_rate:.0%}; {kinds}; "
+            f"last: {tally.last_error}); raise probe.max_error_rate or check the model/server")

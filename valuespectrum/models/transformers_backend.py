@@ -74,6 +74,7 @@ class TransformersModel:
         self.model_kwargs = dict(model_kwargs or {})
         self.batch_wait_s = batch_wait_s
         self._model: Any = None
+        self._load_error: ModelCallError | None = None
         self._processor: Any = None
         self._tokenizer: Any = None
         self._answer_ids: tuple[list[int], list[int]] | None = None
@@ -183,6 +184,8 @@ class TransformersModel:
     def _load(self) -> None:
         if self._model is not None:
             return
+        if self._load_error is not None:  # one failed load (minutes of hub retries) is enough
+            raise self._load_error
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -197,8 +200,9 @@ class TransformersModel:
                 self.model_id, dtype=dtype, **common, **self.model_kwargs
             )
         except Exception as exc:  # missing files, unknown architecture, remote code errors
-            msg = f"cannot load {self.model_id!r}: {exc}"
-            raise ModelCallError("other", msg, retryable=False) from exc
+            msg = f"cannot load {self.model_id!r}: {str(exc).splitlines()[0][:300]}"
+            self._load_error = ModelCallError("other", msg, retryable=False)
+            raise self._load_error from exc
         if "device_map" not in self.model_kwargs:
             model = model.to(self.device)
         tokenizer = getattr(processor, "tokenizer", processor)
@@ -211,6 +215,7 @@ class TransformersModel:
     def _unload(self) -> None:
         had_model = self._model is not None
         self._model = self._processor = self._tokenizer = self._answer_ids = None
+        self._load_error = None
         gc.collect()
         if had_model:
             import torch
