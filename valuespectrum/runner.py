@@ -129,6 +129,7 @@ def _log_run_header(ctx: Context) -> None:
     tags = {f"choice.{k}": str(v) for k, v in ctx.choices.items()}
     tags.update(git_state(PROJECT_ROOT))
     tags.update(package_versions())
+    tags["model.simulated"] = str(ctx.cfg.model.simulated).lower()  # never mistake it for a VLM
     tags["workspace"] = str(ctx.workspace)
     tags["output_dir"] = str(ctx.output_dir)
     ctx.tracker.set_tags(tags)
