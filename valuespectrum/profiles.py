@@ -60,6 +60,9 @@ def finish(ctx, probe_run: str, answers: Sequence[tuple]) -> dict[str, float]:
         scores = score_table(
             frame, n_boot=cfg.probe.n_boot, seed=cfg.seed, hedonism_in=cfg.scoring.hedonism_in
         )
+    if cfg.retrieve.k == 1:
+        log.warning("retrieve.k=1: one image per keyword, so the bootstrap CIs (images resampled"
+                    " within keywords) have zero width; use k >= 2 for intervals")
     summary = model_summary(scores, hedonism_in=cfg.scoring.hedonism_in).iloc[0]
     with ctx.store.connect() as con:
         ProbeStore.replace_scores(con, probe_run, scores)
