@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from valuespectrum.models.base import ChatModel, ImagePart, Message
+from valuespectrum.models.base import ChatModel, GenerationParams, ImagePart, Message
 from valuespectrum.models.calls import CallRequest, CallResult, run_calls
 from valuespectrum.store import ProbeStore, content_id
 
@@ -38,6 +38,7 @@ class Call:
     messages: tuple[Message, ...]
     request_json: str
     prompt_version: str
+    params: GenerationParams
 
 
 def run(ctx) -> dict[str, float]:
@@ -73,7 +74,7 @@ def run(ctx) -> dict[str, float]:
         for sid, img in images.items()
         for s in range(samples)
     }
-    replies = asyncio.run(_ask(ctx, model, list(decisions.values()), params, stats))
+    replies = asyncio.run(_ask(ctx, model, list(decisions.values()), stats))
     whys: dict[tuple[int, int], Call] = {}
     if cfg.probe.ask_why:
         from valuespectrum.prompts import why_messages
@@ -90,7 +91,7 @@ def run(ctx) -> dict[str, float]:
             for key, c in decisions.items()
             if c.fingerprint in replies
         }
-        asyncio.run(_ask(ctx, model, list(whys.values()), params, stats))
+        asyncio.run(_ask(ctx, model, list(whys.values()), stats))
     if cfg.probe.describe:
         from valuespectrum.prompts import describe_messages
 
@@ -98,7 +99,7 @@ def run(ctx) -> dict[str, float]:
             _call(model, "describe", img, describe_messages(prompts, img), params[0], prompts)
             for img in images.values()
         ]
-        asyncio.run(_ask(ctx, model, described, params, stats))
+        asyncio.run(_ask(ctx, model, described, stats))
     answers = _answers(table, decisions, whys, replies, probe_run, samples)
     with ctx.store.connect() as con:
         ProbeStore.save_run(
@@ -152,7 +153,7 @@ def _call(model: ChatModel, kind: str, image: ImagePart, messages, params, promp
     }
     blob = json.dumps(request, sort_keys=True, default=str)
     fingerprint = hashlib.sha256(blob.encode()).hexdigest()
-    return Call(fingerprint, kind, image, tuple(messages), blob, prompts.version)
+    return Call(fingerprint, kind, image, tuple(messages), blob, prompts.version, params)
 
 
 def _encode_images(ctx, table) -> dict[int, ImagePart]:
@@ -200,9 +201,7 @@ class _Stats:
         }
 
 
-async def _ask(
-    ctx, model: ChatModel, calls: Sequence[Call], params, stats: _Stats
-) -> dict[str, str]:
+async def _ask(ctx, model: ChatModel, calls: Sequence[Call], stats: _Stats) -> dict[str, str]:
     """Answer ``calls`` from the cache or the model; return fingerprint -> reply text."""
     unique = list({c.fingerprint: c for c in calls}.values())
     with ctx.store.connect() as con:
@@ -214,7 +213,7 @@ async def _ask(
     by_fp = {c.fingerprint: c for c in todo}
     writer = _CacheWriter(ctx, model.name, by_fp)
     p = ctx.cfg.probe
-    requests = [CallRequest(c.fingerprint, c.messages, _params_of(c, params)) for c in todo]
+    requests = [CallRequest(c.fingerprint, c.messages, c.params) for c in todo]
     t0 = time.perf_counter()
     try:
         results = await run_calls(
@@ -239,11 +238,6 @@ async def _ask(
         if r.ok:
             replies[r.key] = r.reply.text
     return replies
-
-
-def _params_of(call: Call, params):
-    sent = json.loads(call.request_json)["params"]
-    return next(p for p in params if asdict(p) == sent)
 
 
 class _CacheWriter:
