@@ -49,13 +49,12 @@ def main() -> None:
         runner.run(compose([*overrides, "stages=[collect]"]), output_dir=Path(tmp) / "c")
         cfg = compose([*overrides, "stages=[index]"])
 
-        from types import SimpleNamespace
 
-        from valuespectrum.stages.index import make_embedder
+        from valuespectrum.retrieval.steps import make_embedder
 
-        embedder = make_embedder(SimpleNamespace(cfg=cfg)).load()  # imports happen here
+        embedder = make_embedder(cfg.embedder).load()  # imports happen here
         t0 = time.perf_counter()
-        make_embedder(SimpleNamespace(cfg=cfg)).load()  # what the stage pays to build its own
+        make_embedder(cfg.embedder).load()  # what the stage pays to build its own
         load_s = time.perf_counter() - t0
         paths = sorted((ws / "images").rglob("*.png"))
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from valuespectrum.index import (
+from valuespectrum.retrieval.index import (
     DEFAULT_EXACT_THRESHOLD,
     DEFAULT_EXPANSION_ADD,
     DEFAULT_EXPANSION_SEARCH,

@@ -13,8 +13,8 @@ import hydra
 from omegaconf import DictConfig
 
 from valuespectrum.config import Config, ConfigError, load_config
-from valuespectrum.embedding import WeightsUnavailableError
 from valuespectrum.models.calls import ErrorRateExceeded
+from valuespectrum.retrieval.embedding import WeightsUnavailableError
 
 log = logging.getLogger("valuespectrum")
 

@@ -12,32 +12,19 @@ import importlib
 import logging
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from valuespectrum.config import STAGES, Config, ConfigError
+from valuespectrum.context import Context
 from valuespectrum.store import Store, ensure_workspace
-from valuespectrum.tracking import NullTracker, Tracker
+from valuespectrum.tracking import NullTracker
 
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUILT_STAGES: frozenset[str] = frozenset({"collect", "index", "retrieve", "probe"})
-
-
-@dataclass
-class Context:
-    """What a stage may use. Stages talk to the tracker only through this object."""
-
-    cfg: Config
-    workspace: Path
-    store: Store
-    output_dir: Path
-    tracker: Tracker = field(default_factory=NullTracker)
-    choices: dict[str, str] = field(default_factory=dict)
-    # Results handed from one stage to the next within a job (e.g. the retrieval run id).
-    state: dict[str, Any] = field(default_factory=dict)
 
 
 def selected_stages(cfg: Config) -> list[str]:

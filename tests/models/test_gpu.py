@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from tests.fakes.tiny_vlm import build_tiny_llava
-from valuespectrum.embedding import ClipEmbedder, EmbedderSpec
 from valuespectrum.models.base import GenerationParams
 from valuespectrum.models.transformers_backend import TransformersModel
-from valuespectrum.prompts import PAPER, decision_messages, encode_image
+from valuespectrum.probe.prompts import PAPER, decision_messages, encode_image
+from valuespectrum.retrieval.embedding import ClipEmbedder, EmbedderSpec
 
 pytestmark = pytest.mark.gpu
 

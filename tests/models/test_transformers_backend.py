@@ -30,7 +30,7 @@ from valuespectrum.models.base import (
     Reply,
 )
 from valuespectrum.models.transformers_backend import TransformersModel, _decode_image
-from valuespectrum.prompts import PAPER, decision_messages, encode_image, why_messages
+from valuespectrum.probe.prompts import PAPER, decision_messages, encode_image, why_messages
 
 GREEDY = GenerationParams(max_tokens=8)
 Result = Reply | BaseException

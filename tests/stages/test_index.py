@@ -16,8 +16,8 @@ import pytest
 
 from tests.conftest import ROOT
 from valuespectrum import runner
-from valuespectrum.embedding import ClipEmbedder
-from valuespectrum.index import VectorIndex
+from valuespectrum.retrieval.embedding import ClipEmbedder
+from valuespectrum.retrieval.index import VectorIndex
 
 N = 40
 
@@ -62,7 +62,7 @@ KILLABLE = textwrap.dedent(
     from tests.conftest import compose_raw
     from valuespectrum.config import load_config
     from valuespectrum import runner
-    from valuespectrum.embedding import ClipEmbedder
+    from valuespectrum.retrieval.embedding import ClipEmbedder
     import valuespectrum.stages.index as stage
 
     stage.CHUNK = 8

@@ -26,7 +26,7 @@ from valuespectrum import runner
 from valuespectrum.cli import compose
 from valuespectrum.config import ConfigError
 from valuespectrum.models.calls import ErrorRateExceeded
-from valuespectrum.prompts import encode_image
+from valuespectrum.probe.prompts import encode_image
 
 KEY_ENV = "OPENAI_COMPATIBLE_API_KEY"
 BASE = ["corpus.n=40", "retrieve.k=1", "progress=false"]

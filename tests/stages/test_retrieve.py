@@ -3,16 +3,14 @@ fuse in by weight, and every row carries its provenance."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
 from valuespectrum import runner
 from valuespectrum.config import ValueEntry
-from valuespectrum.embedding import CaptionEncoder, ClipEmbedder
-from valuespectrum.index import VectorIndex
-from valuespectrum.stages.index import index_files, make_embedder
+from valuespectrum.retrieval.embedding import CaptionEncoder, ClipEmbedder
+from valuespectrum.retrieval.index import VectorIndex
+from valuespectrum.retrieval.steps import index_files, make_embedder
 from valuespectrum.store import ScreenshotRow, Store, ensure_workspace
 
 DIM = 64
@@ -58,7 +56,7 @@ def _planted_workspace(cfg, *, caption_dim: int | None = None):
                 for i in vectors
             ],
         )
-    embedder = make_embedder(SimpleNamespace(cfg=cfg))
+    embedder = make_embedder(cfg.embedder)
     files = index_files(ws, embedder)
     index = VectorIndex.create(DIM)
     index.add(np.array(list(vectors), dtype=np.uint64), np.stack(list(vectors.values())))

@@ -1,13 +1,15 @@
 """Build the configured ChatModel by backend name, and check it can run before any work.
 
-Heavy imports stay inside each backend module; this module only chooses. The simulated
-respondent needs the workspace (it perceives images through the corpus), so the probe stage
-passes its perceiver in.
+This is the only module that branches on ``model.backend``. Heavy imports stay inside each
+backend module; this module only chooses. The simulated respondent needs the workspace (it
+perceives images through the corpus), so the caller passes a factory that builds its perceiver;
+other backends never call it.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from typing import Any
 
 from valuespectrum.config import ConfigError, ModelConfig
@@ -36,10 +38,18 @@ def check_ready(cfg: ModelConfig) -> None:
         raise ConfigError(f"model={cfg.name}: model.profile must give all ten values")
 
 
-def build_model(cfg: ModelConfig, *, timeout_s: float, perceiver: Any = None) -> ChatModel:
-    """The ChatModel for ``cfg``; nothing is loaded or connected until its first call."""
+def build_model(
+    cfg: ModelConfig, *, timeout_s: float, perceiver: Callable[[], Any] | None = None
+) -> ChatModel:
+    """The ChatModel for ``cfg``; no weights are loaded and no connection is opened yet.
+
+    litellm itself is imported here (seconds), so its import never eats into the first calls'
+    timeouts.
+    """
     if cfg.backend == "litellm":
-        from valuespectrum.models.litellm_backend import LiteLLMModel
+        from valuespectrum.models.litellm_backend import LiteLLMModel, import_litellm
+
+        import_litellm()
 
         return LiteLLMModel(
             cfg.name,
@@ -61,14 +71,14 @@ def build_model(cfg: ModelConfig, *, timeout_s: float, perceiver: Any = None) ->
             trust_remote_code=cfg.trust_remote_code,
             batch_size=cfg.batch_size,
         )
-    from valuespectrum.models.respondent import SimulatedRespondent
+    from valuespectrum.simulation.respondent import SimulatedRespondent
 
     if perceiver is None:
-        raise ValueError("the simulated respondent needs a perceiver")
+        raise ValueError("the simulated respondent needs a perceiver factory")
     return SimulatedRespondent(
         name=cfg.name,
         profile=cfg.profile,
-        perceiver=perceiver,
+        perceiver=perceiver(),
         seed=cfg.generation.seed or 0,
         version=cfg.model,
     )

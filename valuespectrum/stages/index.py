@@ -10,13 +10,12 @@ jobs never corrupt an index (at worst two of them embed the same chunk, with ide
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from valuespectrum.retrieval.steps import index_files, make_embedder
 from valuespectrum.store import ScreenshotRow
 
 log = logging.getLogger(__name__)
@@ -24,40 +23,9 @@ log = logging.getLogger(__name__)
 CHUNK = 512
 
 
-@dataclass(frozen=True)
-class IndexFiles:
-    """Where the image and caption vectors of one embedder live inside a workspace."""
-
-    image: Path
-    caption: Path | None
-
-
-def make_embedder(ctx):
-    from valuespectrum.embedding import ClipEmbedder, EmbedderSpec
-
-    e = ctx.cfg.embedder
-    return ClipEmbedder(
-        EmbedderSpec(
-            name=e.name, arch=e.arch, pretrained=e.pretrained, model_config=e.model_config,
-            init_seed=e.init_seed, device=e.device, batch_size=e.batch_size,
-            prefetch=e.prefetch, caption_encoder=e.caption_encoder,
-        )
-    )
-
-
-def index_files(workspace: Path, embedder) -> IndexFiles:
-    captions = embedder.caption_encoder
-    return IndexFiles(
-        image=workspace / "index" / f"image-{_slug(embedder.tag)}.usearch",
-        caption=(
-            workspace / "index" / f"caption-{_slug(captions.tag)}.usearch" if captions else None
-        ),
-    )
-
-
 def run(ctx) -> dict[str, float]:
     """Embed new screenshots into the image (and caption) index; report counts and speed."""
-    embedder = make_embedder(ctx)
+    embedder = make_embedder(ctx.cfg.embedder)
     files = index_files(ctx.workspace, embedder)
     with ctx.store.connect() as con:
         shots = ctx.store.screenshots(con)
@@ -92,7 +60,7 @@ def _fill(
     embed: Callable[[Sequence[ScreenshotRow]], np.ndarray],
 ) -> float:
     """Add the vectors of ``rows`` missing from the index at ``path``; return how many."""
-    from valuespectrum.index import VectorIndex
+    from valuespectrum.retrieval.index import VectorIndex
 
     present = _keys(path)
     todo = [r for r in rows if r.id not in present]
@@ -118,12 +86,8 @@ def _fill(
 
 
 def _keys(path: Path) -> set[int]:
-    from valuespectrum.index import VectorIndex
+    from valuespectrum.retrieval.index import VectorIndex
 
     if not path.exists():
         return set()
     return set(VectorIndex.open(path, view=True).keys().tolist())
-
-
-def _slug(tag: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", tag)

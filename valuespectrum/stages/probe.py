@@ -10,405 +10,171 @@ scores tables, MLflow metrics, a printed table and the radar / bar plots.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
-import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+import os
+import shutil
+from dataclasses import asdict
+from pathlib import Path
 
-from valuespectrum.models.base import ChatModel, GenerationParams, ImagePart, Message
-from valuespectrum.models.calls import CallRequest, CallResult, run_calls
+from valuespectrum.models.registry import build_model, generation_params
+from valuespectrum.probe.ask import CallStats, ask
+from valuespectrum.probe.encoding import encode_images
+from valuespectrum.probe.plan import (
+    ANSWER_COLUMNS,
+    answer_rows,
+    decision_call,
+    plan_call,
+    probe_prompts,
+)
+from valuespectrum.probe.prompts import describe_messages, why_messages
+from valuespectrum.probe.results import profile_metrics, score_answers
+from valuespectrum.retrieval.steps import ensure_retrieval
 from valuespectrum.store import ProbeStore, content_id
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY = 32  # cache writes are batched; a kill loses at most this many answered calls
-FLUSH_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class Call:
-    """One planned model call with its cache identity."""
-
-    fingerprint: str
-    kind: str
-    image: ImagePart
-    messages: tuple[Message, ...]
-    request_json: str
-    prompt_version: str
-    params: GenerationParams
-
 
 def run(ctx) -> dict[str, float]:
     """Probe the configured model on the current retrieval run; return scores as metrics."""
-    from valuespectrum import profiles
-    from valuespectrum.models.registry import build_model, generation_params
-    from valuespectrum.stages.retrieve import ensure_retrieval
+    from valuespectrum.simulation.perception import corpus_perceiver
 
     cfg = ctx.cfg
-    retrieval_run, table, _ = ensure_retrieval(ctx)
+    retrieval = ctx.retrieval or ensure_retrieval(ctx)
     prompts = probe_prompts(cfg.probe)
-    images = _encode_images(ctx, table)
-    perceiver = _perceiver(ctx, table, images) if cfg.model.backend == "respondent" else None
-    model = build_model(cfg.model, timeout_s=cfg.probe.timeout_s, perceiver=perceiver)
-    if cfg.model.backend == "litellm":
-        from valuespectrum.models.litellm_backend import import_litellm
-
-        import_litellm()  # seconds of import: outside the first calls' timeouts
+    images = encode_images(ctx, retrieval.table)
+    model = build_model(
+        cfg.model, timeout_s=cfg.probe.timeout_s, perceiver=lambda: corpus_perceiver(ctx, images)
+    )
     samples = cfg.probe.samples
     params = [generation_params(cfg.model, s, samples) for s in range(samples)]
     probe_run = content_id(
         {
-            "retrieval": retrieval_run,
+            "retrieval": retrieval.run_id,
             "model": model.fingerprint(),
             "prompts": prompts.fingerprint(),
             "params": [asdict(p) for p in params],
             "why": cfg.probe.ask_why,
         }
     )
-    stats = _Stats()
+    stats = CallStats()
     decisions = {
-        (sid, s): _call(model, "decision", img, _decision(prompts, img), params[s], prompts)
+        (sid, s): decision_call(model, img, params[s], prompts)
         for sid, img in images.items()
         for s in range(samples)
     }
-    replies = asyncio.run(_ask(ctx, model, list(decisions.values()), stats))
-    whys: dict[tuple[int, int], Call] = {}
+    replies = asyncio.run(ask(ctx, model, list(decisions.values()), stats))
+    whys = {}
     if cfg.probe.ask_why:
-        from valuespectrum.prompts import why_messages
-
         whys = {
-            key: _call(
-                model,
-                "why",
-                c.image,
-                why_messages(prompts, c.image, replies[c.fingerprint]),
-                params[key[1]],
-                prompts,
+            key: plan_call(
+                model, "why", c.image, why_messages(prompts, c.image, replies[c.fingerprint]),
+                params[key[1]], prompts,
             )
             for key, c in decisions.items()
             if c.fingerprint in replies
         }
-        asyncio.run(_ask(ctx, model, list(whys.values()), stats))
+        asyncio.run(ask(ctx, model, list(whys.values()), stats))
     if cfg.probe.describe:
-        from valuespectrum.prompts import describe_messages
-
         described = [
-            _call(model, "describe", img, describe_messages(prompts, img), params[0], prompts)
+            plan_call(model, "describe", img, describe_messages(prompts, img), params[0], prompts)
             for img in images.values()
         ]
-        asyncio.run(_ask(ctx, model, described, stats))
-    answers = _answers(table, decisions, whys, replies, probe_run, samples)
+        asyncio.run(ask(ctx, model, described, stats))
+    answers = answer_rows(retrieval.table, decisions, whys, replies, probe_run, samples)
+    settings = {"model": model.fingerprint(), "params": [asdict(p) for p in params]}
     with ctx.store.connect() as con:
         ProbeStore.save_run(
             con,
             (
-                probe_run,
-                cfg.model.name,
-                cfg.model.label or cfg.model.name,
-                cfg.model.simulated,
-                retrieval_run,
-                prompts.version,
-                json.dumps({"model": model.fingerprint(), "params": [asdict(p) for p in params]}),
+                probe_run, cfg.model.name, cfg.model.label or cfg.model.name, cfg.model.simulated,
+                retrieval.run_id, prompts.version, json.dumps(settings),
             ),
         )
         ProbeStore.replace_answers(con, probe_run, answers)
         cost, _ = ProbeStore.usage(con, [c.fingerprint for c in decisions.values()])
-    ctx.state["probe_run"] = probe_run
-    metrics = profiles.finish(ctx, probe_run, answers)
+    ctx.probe_run = probe_run
+    metrics = _report(ctx, probe_run, answers)
     asyncio.run(model.aclose())
     metrics.update(stats.as_metrics())
     metrics["cost_usd"] = cost
     return metrics
 
 
-def probe_prompts(probe_cfg):
-    """The preset wording with any ``probe.text`` overrides; overrides get their own version."""
-    from valuespectrum.prompts import PAPER, PROTOTYPE
+def _report(ctx, probe_run: str, answers) -> dict[str, float]:
+    """Score the answers, store the scores, print the table, draw and log the figures."""
+    import pandas as pd
 
-    base = {"paper": PAPER, "prototype": PROTOTYPE}[probe_cfg.prompts]
-    text = {k: v for k, v in probe_cfg.text.items() if v is not None}
-    if not text:
-        return base
-    custom = replace(base, **text)
-    tag = hashlib.sha256(json.dumps(text, sort_keys=True).encode()).hexdigest()[:8]
-    return replace(custom, version=f"{base.version}+custom-{tag}")
+    from valuespectrum.report.profile import draw_profile, render_table
 
-
-def _decision(prompts, image: ImagePart) -> tuple[Message, ...]:
-    from valuespectrum.prompts import decision_messages
-
-    return decision_messages(prompts, image)
-
-
-def _call(model: ChatModel, kind: str, image: ImagePart, messages, params, prompts) -> Call:
-    request = {
-        "model": model.fingerprint(),
-        "kind": kind,
-        "prompt_version": prompts.version,
-        "messages": [m.fingerprint() for m in messages],
-        "params": asdict(params),
-    }
-    blob = json.dumps(request, sort_keys=True, default=str)
-    fingerprint = hashlib.sha256(blob.encode()).hexdigest()
-    return Call(fingerprint, kind, image, tuple(messages), blob, prompts.version, params)
-
-
-def _encode_images(ctx, table) -> dict[int, ImagePart]:
-    """Each retrieved screenshot encoded once (JPEG, size from config), by screenshot id.
-
-    Encoded bytes are kept under ``<workspace>/encoded/<settings>/`` so a re-run reads them back
-    instead of decoding and re-encoding every screenshot (the largest cost of a cached re-run).
-    """
-    import os
-
-    from valuespectrum.prompts import encode_image
-
-    p = ctx.cfg.probe
-    size = tuple(p.image_size) if p.image_size else None
-    settings = content_id({"max_side": p.image_max_side, "size": size, "codec": "jpeg-q90-v1"})
-    folder = ctx.workspace / "encoded" / settings
-    folder.mkdir(parents=True, exist_ok=True)
-    out: dict[int, ImagePart] = {}
-    rows = table[["screenshot_id", "file_path", "sha256"]].drop_duplicates("screenshot_id")
-    for sid, path, sha in rows.itertuples(index=False):
-        cached = folder / f"{sha}.jpg"
-        if cached.exists():
-            out[int(sid)] = ImagePart(cached.read_bytes())
-            continue
-        part = encode_image(ctx.workspace / path, max_side=p.image_max_side, size=size)
-        tmp = cached.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(part.data)
-        os.replace(tmp, cached)
-        out[int(sid)] = part
-    return out
-
-
-class _Stats:
-    def __init__(self) -> None:
-        self.made = self.cached = self.failed = self.retried = 0
-        self.seconds = 0.0
-
-    def as_metrics(self) -> dict[str, float]:
-        return {
-            "calls_made": self.made,
-            "calls_cached": self.cached,
-            "calls_failed": self.failed,
-            "calls_retried": self.retried,
-            "call_seconds": self.seconds,
-        }
-
-
-async def _ask(ctx, model: ChatModel, calls: Sequence[Call], stats: _Stats) -> dict[str, str]:
-    """Answer ``calls`` from the cache or the model; return fingerprint -> reply text."""
-    unique = list({c.fingerprint: c for c in calls}.values())
-    with ctx.store.connect() as con:
-        replies = ProbeStore.cached(con, [c.fingerprint for c in unique])
-    todo = [c for c in unique if c.fingerprint not in replies]
-    stats.cached += len(unique) - len(todo)
-    if not todo:
-        return replies
-    by_fp = {c.fingerprint: c for c in todo}
-    writer = _CacheWriter(ctx, model.name, by_fp)
-    p = ctx.cfg.probe
-    requests = [CallRequest(c.fingerprint, c.messages, c.params) for c in todo]
-    t0 = time.perf_counter()
-    try:
-        results = await run_calls(
-            model,
-            requests,
-            concurrency=p.concurrency,
-            timeout_s=p.timeout_s,
-            max_retries=p.max_retries,
-            backoff_base_s=p.backoff_base_s,
-            max_error_rate=p.max_error_rate,
-            on_result=writer.add,
-            progress=ctx.cfg.progress,
-            cached=len(unique) - len(todo),
-        )
-    finally:
-        writer.close()
-        stats.seconds += time.perf_counter() - t0
-    for r in results:
-        stats.made += r.attempts
-        stats.retried += int(r.retried)
-        stats.failed += int(not r.ok)
-        if r.ok:
-            replies[r.key] = r.reply.text
-    return replies
-
-
-class _CacheWriter:
-    """Writes finished calls to the cache from a background thread, in small batches.
-
-    ``add`` runs in the event loop for every finished call, so it only queues the row; the
-    thread takes the workspace lock and writes every ``FLUSH_SECONDS`` or ``FLUSH_EVERY`` rows,
-    keeping the loop free to start calls. ``close`` writes the rest and re-raises any failure.
-    """
-
-    def __init__(self, ctx, model_name: str, calls: dict[str, Call]) -> None:
-        import threading
-
-        self.ctx, self.model_name, self.calls = ctx, model_name, calls
-        self._ok: list[tuple] = []
-        self._failed: list[tuple] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._closing = False
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._loop, name="cache-writer", daemon=True)
-        self._thread.start()
-
-    def add(self, result: CallResult) -> None:
-        call = self.calls[result.key]
-        if result.reply is not None:
-            r = result.reply
-            row = (
-                result.key,
-                self.model_name,
-                call.kind,
-                call.image.sha256,
-                call.prompt_version,
-                call.request_json,
-                r.text,
-                r.latency_s,
-                r.input_tokens,
-                r.output_tokens,
-                r.cost_usd,
-                r.yes_logprob,
-                r.no_logprob,
-                r.model_version,
-                result.attempts,
-            )
-            with self._lock:
-                self._ok.append(row)
-        else:
-            e = result.error
-            row = (
-                result.key,
-                self.model_name,
-                call.kind,
-                e.kind if e else "other",
-                e.status if e else None,
-                str(e)[:500],
-                result.attempts,
-            )
-            with self._lock:
-                self._failed.append(row)
-        if self._error is not None:
-            raise self._error
-        if len(self._ok) + len(self._failed) >= FLUSH_EVERY:
-            self._wake.set()
-
-    def close(self) -> None:
-        self._closing = True
-        self._wake.set()
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    def _loop(self) -> None:
-        while True:
-            self._wake.wait(FLUSH_SECONDS)
-            self._wake.clear()
-            closing = self._closing
-            try:
-                self._write()
-            except BaseException as exc:  # surfaced by add() / close() in the caller's thread
-                self._error = exc
-                return
-            if closing:
-                return
-
-    def _write(self) -> None:
-        with self._lock:
-            ok, failed = self._ok, self._failed
-            self._ok, self._failed = [], []
-        if ok or failed:
-            with self.ctx.store.connect() as con:
-                ProbeStore.save_responses(con, ok)
-                ProbeStore.save_errors(con, failed)
-
-
-def _answers(table, decisions, whys, replies, probe_run: str, samples: int) -> list[tuple]:
-    from valuespectrum.parsing import parse_decision
-
-    rows = []
-    for r in table.itertuples():
-        for s in range(samples):
-            call = decisions[(int(r.screenshot_id), s)]
-            if call.fingerprint in replies:
-                parsed = parse_decision(replies[call.fingerprint])
-                outcome, reason = parsed.outcome, parsed.reason
-            else:
-                outcome, reason = "error", "call failed"
-            why = whys.get((int(r.screenshot_id), s))
-            rows.append(
-                (
-                    probe_run,
-                    r.value,
-                    r.keyword,
-                    int(r.rank),
-                    s,
-                    int(r.screenshot_id),
-                    call.fingerprint,
-                    outcome,
-                    reason,
-                    why.fingerprint if why else None,
-                )
-            )
-    return rows
-
-
-def _perceiver(ctx, table, images: dict[int, ImagePart]) -> Any:
-    """The simulated respondent's view of the corpus (captions and/or CLIP vectors)."""
-    import numpy as np
-
-    from valuespectrum.index import VectorIndex
-    from valuespectrum.perception import CorpusPerceiver
-    from valuespectrum.stages.index import index_files, make_embedder
-    from valuespectrum.values import DEFINITIONS, VALUES
-
-    embedder = make_embedder(ctx)
-    files = index_files(ctx.workspace, embedder)
-    definitions = [f"{v.replace('_', ' ')}: {DEFINITIONS[v]}" for v in VALUES]
-    ids = np.array(sorted(images), dtype=np.uint64)
-    mode = ctx.cfg.model.perceive
-    names = {"caption": ["caption"], "clip": ["clip"], "both": ["caption", "clip"]}[mode]
-    if "caption" in names and (files.caption is None or not files.caption.exists()):
-        raise FileNotFoundError(
-            "the simulated respondent perceives captions: set embedder.caption_encoder=minilm"
-            " and run the index stage, or model.perceive=clip"
-        )
-
-    def load_views() -> dict[str, Any]:
-        views: dict[str, Any] = {}
-        if "caption" in names:
-            views["caption"] = _view(
-                VectorIndex.open(files.caption, view=True),
-                ids,
-                embedder.caption_encoder.embed_texts(definitions),
-            )
-        if "clip" in names:
-            views["clip"] = _view(
-                VectorIndex.open(files.image, view=True), ids, embedder.embed_texts(definitions)
-            )
-        return views
-
-    perceiver = CorpusPerceiver(names, load_views)
-    for sid, image in images.items():
-        perceiver.register(image.sha256, sid)
-    return perceiver
-
-
-def _view(index, ids, definitions):
-    import numpy as np
-
-    present = np.array([int(i) in index for i in ids], dtype=bool)
-    vectors = index.get(ids[present]) if present.any() else []
-    return (
-        {int(i): v for i, v in zip(ids[present], vectors, strict=True)},
-        np.asarray(definitions, dtype=np.float32),
+    cfg = ctx.cfg
+    frame = pd.DataFrame(list(answers), columns=list(ANSWER_COLUMNS))
+    frame["model"] = cfg.model.name
+    true_profile = cfg.model.profile if cfg.model.simulated else None
+    folder = _results_folder(ctx, probe_run, answers)
+    cached = folder / "scores.parquet"
+    result = score_answers(
+        frame, n_boot=cfg.probe.n_boot, seed=cfg.seed, hedonism_in=cfg.scoring.hedonism_in,
+        true_profile=true_profile, scores=pd.read_parquet(cached) if cached.exists() else None,
     )
+    if cfg.retrieve.k == 1:
+        log.warning("retrieve.k=1: one image per keyword, so the bootstrap CIs (images resampled"
+                    " within keywords) have zero width; use k >= 2 for intervals")
+    with ctx.store.connect() as con:
+        ProbeStore.replace_scores(con, probe_run, result.scores)
+    print(
+        render_table(
+            result.scores, result.summary, label=cfg.model.label or cfg.model.name,
+            true_profile=true_profile, rho=result.rho, probe_run=probe_run,
+        )
+    )
+    if not cached.exists():
+        label = cfg.model.label or cfg.model.name
+
+        def write(tmp: Path) -> None:
+            draw_profile(result.scores, tmp, label=label, true_profile=true_profile)
+            frame.to_parquet(tmp / "answers.parquet", index=False)
+            result.scores.to_parquet(tmp / "scores.parquet", index=False)
+
+        _write_results(folder, write)
+    _log_results(ctx, folder, probe_run)
+    return profile_metrics(result, frame)
+
+
+def _results_folder(ctx, probe_run: str, answers) -> Path:
+    """Scores and plots depend only on the answers and the scoring settings: keep them by that
+    hash in the workspace, so a re-run with nothing new re-logs them instead of recomputing."""
+    cfg = ctx.cfg
+    digest = content_id(
+        {
+            "answers": sorted(map(list, answers)),
+            "n_boot": cfg.probe.n_boot,
+            "seed": cfg.seed,
+            "hedonism_in": cfg.scoring.hedonism_in,
+            "label": cfg.model.label,
+            "profile": cfg.model.profile,
+        }
+    )
+    return ctx.workspace / "probe" / probe_run / digest
+
+
+def _write_results(folder: Path, draw) -> None:
+    """Fill ``folder`` atomically (scores.parquet last is the completion mark)."""
+    tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    draw(tmp)
+    if folder.exists():  # a sibling job finished the same folder meanwhile
+        shutil.rmtree(tmp)
+        return
+    os.replace(tmp, folder)
+
+
+def _log_results(ctx, folder: Path, probe_run: str) -> None:
+    """Copy the probe's files into this job's output folder and log them to MLflow."""
+    out = ctx.output_dir / "probe"
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("radar.png", "scores.png", "answers.parquet", "scores.parquet"):
+        stem, ext = name.split(".")
+        dest = out / (f"{stem}-{probe_run}.{ext}" if ext == "parquet" else name)
+        shutil.copyfile(folder / name, dest)
+        ctx.tracker.log_artifact(dest, "probe")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from valuespectrum.parsing import REASONS, ParsedAnswer, parse_decision
+from valuespectrum.probe.parsing import REASONS, ParsedAnswer, parse_decision
 
 # (id, reply, outcome, reason or None when any reason is fine)
 CASES: list[tuple[str, str | None, str, str | None]] = [

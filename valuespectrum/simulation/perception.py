@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from valuespectrum.models.base import ImagePart
-from valuespectrum.values import VALUES
+from valuespectrum.values import DEFINITIONS, VALUES
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +60,49 @@ class CorpusPerceiver:
             return dict.fromkeys(VALUES, 1.0 / len(VALUES))
         mean = np.mean(dists, axis=0)
         return {v: float(p) for v, p in zip(VALUES, mean, strict=True)}
+
+
+def corpus_perceiver(ctx, images: dict[int, ImagePart]) -> CorpusPerceiver:
+    """The simulated respondent's view of the corpus (captions and/or CLIP vectors)."""
+    from valuespectrum.retrieval.index import VectorIndex
+    from valuespectrum.retrieval.steps import index_files, make_embedder
+
+    embedder = make_embedder(ctx.cfg.embedder)
+    files = index_files(ctx.workspace, embedder)
+    definitions = [f"{v.replace('_', ' ')}: {DEFINITIONS[v]}" for v in VALUES]
+    ids = np.array(sorted(images), dtype=np.uint64)
+    mode = ctx.cfg.model.perceive
+    names = {"caption": ["caption"], "clip": ["clip"], "both": ["caption", "clip"]}[mode]
+    if "caption" in names and (files.caption is None or not files.caption.exists()):
+        raise FileNotFoundError(
+            "the simulated respondent perceives captions: set embedder.caption_encoder=minilm"
+            " and run the index stage, or model.perceive=clip"
+        )
+
+    def load_views() -> dict[str, Any]:
+        views: dict[str, Any] = {}
+        if "caption" in names:
+            views["caption"] = _view(
+                VectorIndex.open(files.caption, view=True),
+                ids,
+                embedder.caption_encoder.embed_texts(definitions),
+            )
+        if "clip" in names:
+            views["clip"] = _view(
+                VectorIndex.open(files.image, view=True), ids, embedder.embed_texts(definitions)
+            )
+        return views
+
+    perceiver = CorpusPerceiver(names, load_views)
+    for sid, image in images.items():
+        perceiver.register(image.sha256, sid)
+    return perceiver
+
+
+def _view(index, ids, definitions):
+    present = np.array([int(i) in index for i in ids], dtype=bool)
+    vectors = index.get(ids[present]) if present.any() else []
+    return (
+        {int(i): v for i, v in zip(ids[present], vectors, strict=True)},
+        np.asarray(definitions, dtype=np.float32),
+    )

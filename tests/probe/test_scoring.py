@@ -11,15 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from valuespectrum.paper_results import (
-    IMAGES_PER_VALUE,
-    INDUCTION_CHANGES,
-    INTRINSIC,
-    PAPER_STD,
-    PAPER_VALUE_MEANS,
-    PLATFORMS,
-)
-from valuespectrum.scoring import (
+from valuespectrum.probe.scoring import (
     SCORE_COLUMNS,
     circumplex_fit,
     circumplex_r,
@@ -27,6 +19,14 @@ from valuespectrum.scoring import (
     profiles_from_scores,
     rank_correlation,
     score_table,
+)
+from valuespectrum.report.paper import (
+    IMAGES_PER_VALUE,
+    INDUCTION_CHANGES,
+    INTRINSIC,
+    PAPER_STD,
+    PAPER_VALUE_MEANS,
+    PLATFORMS,
 )
 from valuespectrum.values import VALUES
 
@@ -277,7 +277,7 @@ def test_rank_correlation():
 def test_import_stays_light():
     """Importing the package or the paper's numbers must not pull matplotlib or pandas."""
     code = (
-        "import sys, valuespectrum, valuespectrum.paper_results, valuespectrum.config; "
+        "import sys, valuespectrum, valuespectrum.report.paper, valuespectrum.config; "
         "print(sorted(m for m in ('matplotlib', 'pandas') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from valuespectrum.models.base import ImagePart, Message
-from valuespectrum.prompts import (
+from valuespectrum.probe.prompts import (
     PAPER,
     PRESETS,
     PROTOTYPE,

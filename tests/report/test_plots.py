@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from valuespectrum import plots
-from valuespectrum.paper_results import INTRINSIC
-from valuespectrum.plots import ContactItem, contact_sheet, radar_angles, sheet_grid
+from valuespectrum.report import plots
+from valuespectrum.report.paper import INTRINSIC
+from valuespectrum.report.plots import ContactItem, contact_sheet, radar_angles, sheet_grid
 from valuespectrum.values import PAPER_AXIS_ORDER, VALUES
 
 PROFILES = {m: INTRINSIC[m] for m in ("gpt-4o", "claude-3.5-sonnet", "internvl2")}
@@ -155,6 +155,6 @@ def test_contact_sheet_without_rows(tmp_path):
 
 
 def test_import_does_not_load_matplotlib():
-    code = "import sys, valuespectrum.plots; print('matplotlib' in sys.modules)"
+    code = "import sys, valuespectrum.report.plots; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from valuespectrum.index import Hit, ReadOnlyIndexError, VectorIndex
+from valuespectrum.retrieval.index import Hit, ReadOnlyIndexError, VectorIndex
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QUERY = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
 # key -> vector; cosine to QUERY is the first number over the norm. Key 60 is not unit-length
 # (cos 0.9) to check that similarities are cosines, not dot products.

@@ -191,8 +191,10 @@ class ModelConfig:
         _one_of("model.perceive", self.perceive, ("caption", "clip", "both"))
         _require(self.batch_size > 0, "model.batch_size must be > 0")
         self.generation.check()
-        if self.backend != "respondent":
-            _require(bool(self.model), f"model.model is empty for model={self.name}; set it")
+        _require(
+            bool(self.model) or self.simulated,
+            f"model.model is empty for model={self.name}; set it",
+        )
         for value, p in self.profile.items():
             _require(
                 value in VALUES,

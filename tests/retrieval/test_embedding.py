@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from valuespectrum import embedding
-from valuespectrum.embedding import CaptionEncoder, ClipEmbedder, EmbedderSpec
+from valuespectrum.retrieval import embedding
+from valuespectrum.retrieval.embedding import CaptionEncoder, ClipEmbedder, EmbedderSpec
 
 TINY = EmbedderSpec(name="tiny", arch="tiny_clip", pretrained=None, model_config="tiny_clip",
                     batch_size=3, prefetch=2)
@@ -44,7 +44,7 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def test_import_does_not_load_torch() -> None:
-    code = "import sys, valuespectrum.embedding; assert 'torch' not in sys.modules"
+    code = "import sys, valuespectrum.retrieval.embedding; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
@@ -108,7 +108,7 @@ def test_random_weights_identical_in_another_process(embedder: ClipEmbedder,
     out = tmp_path / "other.npy"
     code = (
         "import json, sys, numpy as np\n"
-        "from valuespectrum.embedding import ClipEmbedder, EmbedderSpec\n"
+        "from valuespectrum.retrieval.embedding import ClipEmbedder, EmbedderSpec\n"
         f"{DIGEST}\n"
         "e = ClipEmbedder(EmbedderSpec(name='t', arch='tiny_clip', pretrained=None,"
         " model_config='tiny_clip')).load()\n"

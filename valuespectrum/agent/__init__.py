@@ -1,0 +1,1 @@
+"""The feed agent loop and its drivers (direct, browser) and platform adapters. Not built yet."""

@@ -1,0 +1,1 @@
+"""The local short-video feed (FastAPI app, page, recommender). Not built yet."""

@@ -1,0 +1,90 @@
+"""The probe's plan: which calls to make, their cache identity, and the answer rows.
+
+Pure logic: no store, tracker or stage. A call's fingerprint hashes everything that shapes its
+reply (model identity, messages with image hashes, generation params, prompt version), so an
+identical call is answered from the cache and a changed one never is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+
+from valuespectrum.models.base import ChatModel, GenerationParams, ImagePart, Message
+from valuespectrum.probe.parsing import parse_decision
+from valuespectrum.probe.prompts import PAPER, PROTOTYPE, ProbePrompts, decision_messages
+
+ANSWER_COLUMNS = (
+    "probe_run", "value", "keyword", "rank", "sample", "screenshot_id", "fingerprint", "outcome",
+    "parse_reason", "why_fingerprint",
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One planned model call with its cache identity."""
+
+    fingerprint: str
+    kind: str
+    image: ImagePart
+    messages: tuple[Message, ...]
+    request_json: str
+    prompt_version: str
+    params: GenerationParams
+
+
+def probe_prompts(probe_cfg) -> ProbePrompts:
+    """The preset wording with any ``probe.text`` overrides; overrides get their own version."""
+    base = {"paper": PAPER, "prototype": PROTOTYPE}[probe_cfg.prompts]
+    text = {k: v for k, v in probe_cfg.text.items() if v is not None}
+    if not text:
+        return base
+    custom = replace(base, **text)
+    tag = hashlib.sha256(json.dumps(text, sort_keys=True).encode()).hexdigest()[:8]
+    return replace(custom, version=f"{base.version}+custom-{tag}")
+
+
+def plan_call(model: ChatModel, kind: str, image: ImagePart, messages, params, prompts) -> Call:
+    request = {
+        "model": model.fingerprint(),
+        "kind": kind,
+        "prompt_version": prompts.version,
+        "messages": [m.fingerprint() for m in messages],
+        "params": asdict(params),
+    }
+    blob = json.dumps(request, sort_keys=True, default=str)
+    fingerprint = hashlib.sha256(blob.encode()).hexdigest()
+    return Call(fingerprint, kind, image, tuple(messages), blob, prompts.version, params)
+
+
+def decision_call(model: ChatModel, image: ImagePart, params: GenerationParams, prompts) -> Call:
+    return plan_call(model, "decision", image, decision_messages(prompts, image), params, prompts)
+
+
+def answer_rows(table, decisions, whys, replies, probe_run: str, samples: int) -> list[tuple]:
+    rows = []
+    for r in table.itertuples():
+        for s in range(samples):
+            call = decisions[(int(r.screenshot_id), s)]
+            if call.fingerprint in replies:
+                parsed = parse_decision(replies[call.fingerprint])
+                outcome, reason = parsed.outcome, parsed.reason
+            else:
+                outcome, reason = "error", "call failed"
+            why = whys.get((int(r.screenshot_id), s))
+            rows.append(
+                (
+                    probe_run,
+                    r.value,
+                    r.keyword,
+                    int(r.rank),
+                    s,
+                    int(r.screenshot_id),
+                    call.fingerprint,
+                    outcome,
+                    reason,
+                    why.fingerprint if why else None,
+                )
+            )
+    return rows

@@ -1,0 +1,64 @@
+"""SQL of the probe: the response cache, call errors, answers, probe runs and scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from valuespectrum.store.rows import _plain, insert_rows, now_utc
+from valuespectrum.store.schema import SCORE_COLUMNS
+
+
+class ProbeStore:
+    """SQL of the probe: the response cache, answers and scores (see DDL)."""
+
+    @staticmethod
+    def cached(con: Any, fingerprints: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """fingerprint -> (reply text, attempts) for the calls already answered."""
+        if not fingerprints:
+            return {}
+        res = con.execute(
+            "SELECT fingerprint, text FROM responses WHERE list_contains(?, fingerprint)",
+            [list(fingerprints)],
+        ).fetchall()
+        return {r[0]: r[1] for r in res}
+
+    @staticmethod
+    def save_responses(con: Any, rows: Sequence[Sequence[Any]]) -> None:
+        insert_rows(con, "responses", [(*r, now_utc()) for r in rows])
+
+    @staticmethod
+    def save_errors(con: Any, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            insert_rows(con, "call_errors", [(*r, now_utc()) for r in rows], keyed=False)
+
+    @staticmethod
+    def save_run(con: Any, row: Sequence[Any]) -> None:
+        insert_rows(con, "probe_runs", [(*row, now_utc())])
+
+    @staticmethod
+    def replace_answers(con: Any, probe_run: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Answers are derived (cache + parser), so a re-run rewrites them whole."""
+        con.execute("DELETE FROM answers WHERE probe_run = ?", [probe_run])
+        if rows:
+            insert_rows(con, "answers", rows)
+
+    @staticmethod
+    def replace_scores(con: Any, probe_run: str, scores: Any) -> None:
+        con.execute("DELETE FROM scores WHERE probe_run = ?", [probe_run])
+        rows = [
+            (probe_run, *[_plain(getattr(r, c)) for c in SCORE_COLUMNS])
+            for r in scores.itertuples()
+        ]
+        if rows:
+            insert_rows(con, "scores", rows)
+
+    @staticmethod
+    def usage(con: Any, fingerprints: Sequence[str]) -> tuple[float, int]:
+        """Total cost (USD, where known) and output tokens of the given responses."""
+        row = con.execute(
+            "SELECT coalesce(sum(cost_usd), 0), coalesce(sum(output_tokens), 0) FROM responses "
+            "WHERE list_contains(?, fingerprint)",
+            [list(fingerprints)],
+        ).fetchone()
+        return float(row[0]), int(row[1])

@@ -1,0 +1,132 @@
+"""The workspace's tables: DDL constants, one statement per table (run once per Store)."""
+
+from __future__ import annotations
+
+DB_NAME = "valuespectrum.duckdb"
+
+DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS screenshots (
+        id BIGINT PRIMARY KEY,          -- first 60 bits of sha256: the key in every vector index
+        sha256 VARCHAR NOT NULL UNIQUE, -- of the original file bytes
+        file_path VARCHAR NOT NULL,     -- normalised RGB PNG inside the workspace
+        source_path VARCHAR,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        platform VARCHAR,
+        url VARCHAR,
+        caption VARCHAR,
+        author VARCHAR,
+        hashtags VARCHAR[],
+        collected_at TIMESTAMPTZ,
+        source VARCHAR NOT NULL,        -- demo | folder | browser:<platform>
+        theme VARCHAR,                  -- demo-only ground truth (a value id)
+        notes VARCHAR,
+        ingested_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS rejected_inputs (
+        source_path VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        seen_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (source_path, reason)
+    )""",
+    """CREATE TABLE IF NOT EXISTS embeddings (
+        screenshot_id BIGINT NOT NULL,
+        embedder VARCHAR NOT NULL,      -- model tag, e.g. ViT-B-32@laion2b_s34b_b79k
+        kind VARCHAR NOT NULL,          -- image | caption
+        index_file VARCHAR NOT NULL,
+        dim INTEGER NOT NULL,
+        embedded_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (screenshot_id, embedder, kind)
+    )""",
+    """CREATE TABLE IF NOT EXISTS retrievals (
+        run_id VARCHAR NOT NULL,        -- content hash of everything that decides the result
+        value VARCHAR NOT NULL,
+        keyword VARCHAR NOT NULL,
+        rank INTEGER NOT NULL,
+        screenshot_id BIGINT NOT NULL,
+        score DOUBLE NOT NULL,          -- fused similarity used for ranking
+        image_score DOUBLE NOT NULL,
+        caption_score DOUBLE,
+        caption_weight DOUBLE NOT NULL,
+        embedder VARCHAR NOT NULL,
+        caption_encoder VARCHAR,
+        index_fingerprint VARCHAR NOT NULL,
+        keywords_name VARCHAR NOT NULL,
+        query VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (run_id, value, keyword, rank)
+    )""",
+    # The response cache: one row per successful call, keyed by the request fingerprint (model
+    # identity, messages with image hashes, generation params, prompt version, sample). Failed
+    # calls are never cached; they go to call_errors.
+    """CREATE TABLE IF NOT EXISTS responses (
+        fingerprint VARCHAR PRIMARY KEY,
+        model VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,          -- decision | why | describe
+        image_sha256 VARCHAR NOT NULL,  -- of the encoded image sent
+        prompt_version VARCHAR NOT NULL,
+        request VARCHAR NOT NULL,       -- JSON: model, messages (images by hash), params
+        text VARCHAR NOT NULL,
+        latency_s DOUBLE,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cost_usd DOUBLE,
+        yes_logprob DOUBLE,
+        no_logprob DOUBLE,
+        model_version VARCHAR,
+        attempts INTEGER,
+        created_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS call_errors (
+        fingerprint VARCHAR NOT NULL,
+        model VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        error_kind VARCHAR NOT NULL,
+        status INTEGER,
+        message VARCHAR,
+        attempts INTEGER,
+        created_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS answers (
+        probe_run VARCHAR NOT NULL,
+        value VARCHAR NOT NULL,
+        keyword VARCHAR NOT NULL,
+        rank INTEGER NOT NULL,
+        sample INTEGER NOT NULL,
+        screenshot_id BIGINT NOT NULL,
+        fingerprint VARCHAR NOT NULL,   -- the decision call
+        outcome VARCHAR NOT NULL,       -- yes | no | refusal | invalid | error
+        parse_reason VARCHAR NOT NULL,
+        why_fingerprint VARCHAR,
+        PRIMARY KEY (probe_run, value, keyword, rank, sample)
+    )""",
+    """CREATE TABLE IF NOT EXISTS probe_runs (
+        probe_run VARCHAR PRIMARY KEY,
+        model VARCHAR NOT NULL,
+        model_label VARCHAR NOT NULL,
+        simulated BOOLEAN NOT NULL,
+        retrieval_run VARCHAR NOT NULL,
+        prompt_version VARCHAR NOT NULL,
+        settings VARCHAR NOT NULL,      -- JSON: model fingerprint, params, samples
+        created_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS scores (
+        probe_run VARCHAR NOT NULL,
+        model VARCHAR NOT NULL,
+        value VARCHAR NOT NULL,
+        higher_order VARCHAR,
+        score DOUBLE, ci_low DOUBLE, ci_high DOUBLE, score_answered DOUBLE,
+        centred DOUBLE, centred_ci_low DOUBLE, centred_ci_high DOUBLE,
+        n INTEGER, n_images INTEGER, n_yes INTEGER, n_no INTEGER, n_refusal INTEGER,
+        n_invalid INTEGER, n_error INTEGER,
+        refusal_rate DOUBLE, invalid_rate DOUBLE, error_rate DOUBLE,
+        PRIMARY KEY (probe_run, value)
+    )""",
+)
+
+SCORE_COLUMNS: tuple[str, ...] = (
+    "model", "value", "higher_order", "score", "ci_low", "ci_high", "score_answered", "centred",
+    "centred_ci_low", "centred_ci_high", "n", "n_images", "n_yes", "n_no", "n_refusal",
+    "n_invalid", "n_error", "refusal_rate", "invalid_rate", "error_rate",
+)

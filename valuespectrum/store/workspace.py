@@ -1,0 +1,105 @@
+"""The DuckDB workspace: one lock, short connections, and the Store that gathers all SQL.
+
+DuckDB lets only one process open a database file while anyone writes to it, and a forked child
+that reuses a parent's connection can lose rows silently (env.md). Hydra's parallel launchers run
+several jobs over one workspace, so every access goes through ``Store.connect()``: it takes an
+exclusive ``flock`` on ``<workspace>/.lock``, opens the file, and closes it again when the block
+ends. Connections are never kept between blocks or shared across processes, and ids are content
+hashes with insert-if-absent, so concurrent or repeated jobs converge on the same rows.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from valuespectrum.store.corpus import CorpusSQL
+from valuespectrum.store.retrieval import RetrievalSQL
+from valuespectrum.store.schema import DB_NAME, DDL
+
+log = logging.getLogger(__name__)
+
+
+class Store(CorpusSQL, RetrievalSQL):
+    """All SQL of the project. Cheap to construct: it opens nothing until ``connect``."""
+
+    def __init__(self, workspace: Path, *, lock_timeout_s: float = 600.0) -> None:
+        self.workspace = workspace
+        self.path = workspace / DB_NAME
+        self.lock_path = workspace / ".lock"
+        self.lock_timeout_s = lock_timeout_s
+        self._schema_ready = False  # DDL runs once per Store, not on every short connection
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive workspace lock across processes (held while a block touches shared files)."""
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+") as fh:
+            deadline = time.monotonic() + self.lock_timeout_s
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(
+                            f"workspace {self.workspace} stayed locked for "
+                            f"{self.lock_timeout_s:.0f}s; is another run stuck? "
+                            f"(lock file {self.lock_path})"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextmanager
+    def connect(self, *, locked: bool = True) -> Iterator[Any]:
+        """Open the database for one short block, under the workspace lock.
+
+        ``locked=False`` is for callers that already hold ``lock()``.
+        """
+        import duckdb
+
+        if locked:
+            with self.lock(), self.connect(locked=False) as con:
+                yield con
+            return
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.path))
+        try:
+            if not self._schema_ready:
+                for stmt in DDL:
+                    con.execute(stmt)
+                self._schema_ready = True
+            yield con
+        finally:
+            con.close()
+
+    def count(self, con: Any, table: str, where: str = "", params: Sequence[Any] = ()) -> int:
+        if table not in {
+            "screenshots", "rejected_inputs", "embeddings", "retrievals", "responses",
+            "call_errors", "answers", "probe_runs", "scores",
+        }:
+            raise ValueError(f"unknown table {table}")
+        sql = f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")
+        return int(con.execute(sql, list(params)).fetchone()[0])
+
+
+def ensure_workspace(workspace: Path) -> Path:
+    """Create the workspace folders; refuse a path that is a file, naming the fix."""
+    if workspace.exists() and not workspace.is_dir():
+        raise NotADirectoryError(
+            f"paths.workspace={workspace} is a file; point paths.workspace at a folder"
+        )
+    (workspace / "images").mkdir(parents=True, exist_ok=True)
+    (workspace / "index").mkdir(parents=True, exist_ok=True)
+    if not os.access(workspace, os.W_OK):
+        raise PermissionError(f"paths.workspace={workspace} is not writable; choose another")
+    return workspace
