@@ -65,6 +65,8 @@ def test_keywords_cover_all_ten_values_with_paper_examples() -> None:
         (["model.backend=foo"], "model.backend='foo' is not allowed"),
         (["probe.concurrency=0"], "probe.concurrency must be >= 1"),
         (["corpus=folder"], "corpus.path"),
+        (["corpus=folder", "corpus.path=/tmp", "corpus.max_file_mb=0"], "max_file_mb=0 must be"),
+        (["corpus=folder", "corpus.path=/tmp", "corpus.follow_symlinks=x"], "inside, all, none"),
         (["strategy.window=99"], "strategy.window"),
         (["+value_keywords.values.greed.keywords=[gold]"], "unknown value(s) ['greed']"),
     ],
@@ -75,6 +77,17 @@ def test_bad_config_is_one_clear_line(overrides: list[str], message: str) -> Non
     text = str(info.value)
     assert message in text
     assert "\n" not in text
+
+
+def test_folder_yaml_keeps_the_dataclass_defaults() -> None:
+    from valuespectrum.config import CorpusConfig
+    from valuespectrum.corpus.images import DEFAULT_MAX_FILE_BYTES
+
+    folder = load_config(compose_raw(["corpus=folder", "corpus.path=/tmp"])).corpus
+    defaults = CorpusConfig()
+    for key in ("platform", "recursive", "max_pixels", "max_file_mb", "follow_symlinks"):
+        assert getattr(folder, key) == getattr(defaults, key), key
+    assert defaults.max_file_mb * 1_000_000 == DEFAULT_MAX_FILE_BYTES
 
 
 def _run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -156,3 +158,137 @@ def test_folder_metadata_merges_per_field_from_outer_to_inner(tmp_path: Path) ->
     item = _scan(tmp_path)["trip/a.png"]
     assert isinstance(item, CorpusItem)
     assert (item.caption, item.author, item.url) == ("inner", "ann", "https://u")
+
+
+def _odd(folder: Path, raw_name: bytes) -> Path:
+    """A path whose name is raw bytes, as os.listdir returns it (surrogate-escaped)."""
+    return folder / os.fsdecode(raw_name)
+
+
+def test_undecodable_name_is_ingested_under_an_escaped_utf8_path(tmp_path: Path) -> None:
+    _img(_odd(tmp_path, b"caf\xe9.png"), (1, 2, 3))  # Latin-1 bytes, not UTF-8
+    _img(tmp_path / "ok.png", (3, 2, 1))
+    results = _scan(tmp_path)
+    item = results["caf\\xe9.png"]
+    assert isinstance(item, CorpusItem) and isinstance(results["ok.png"], CorpusItem)
+    assert item.source_path == str(tmp_path) + "/caf\\xe9.png"
+    item.source_path.encode("utf-8")  # storable as text anywhere
+
+
+def test_metadata_rows_can_name_an_undecodable_file_by_its_escaped_name(tmp_path: Path) -> None:
+    _img(_odd(tmp_path, b"caf\xe9.png"), (1, 2, 3))
+    (tmp_path / "metadata.csv").write_text("file,caption\ncaf\\xe9.png,coffee\n")
+    assert _scan(tmp_path)["caf\\xe9.png"].caption == "coffee"
+
+
+def _scan_within(folder: Path, seconds: float = 20, **kw) -> dict[str, CorpusItem | Rejection]:
+    """Scan in a thread so a regression that blocks on a file fails instead of hanging."""
+    out: list[dict[str, CorpusItem | Rejection]] = []
+    worker = threading.Thread(target=lambda: out.append(_scan(folder, **kw)), daemon=True)
+    worker.start()
+    worker.join(timeout=seconds)
+    assert out, f"scanning {folder} did not finish in {seconds} s"
+    return out[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifos_and_devices_are_rejected_not_read(tmp_path: Path) -> None:
+    _img(tmp_path / "ok.png", (1, 2, 3))
+    os.mkfifo(tmp_path / "pipe.jpg")
+    os.mkfifo(tmp_path / "pipe")  # no image extension: not even a candidate
+    (tmp_path / "x.png").symlink_to("/dev/zero")
+    results = _scan_within(tmp_path, follow_symlinks="all")
+    assert sorted(results) == ["ok.png", "pipe.jpg", "x.png"]
+    assert results["pipe.jpg"].reason == "not_a_regular_file: fifo"
+    assert results["x.png"].reason == "not_a_regular_file: character device"
+
+
+def test_files_over_the_size_cap_are_rejected_before_reading(tmp_path: Path) -> None:
+    small = _img(tmp_path / "small.png", (1, 2, 3))
+    _img(tmp_path / "large.png", (9, 9, 9), size=(400, 400))
+    cap = small.stat().st_size + 10
+    results = _scan(tmp_path, max_bytes=cap)
+    assert isinstance(results["small.png"], CorpusItem)
+    size = (tmp_path / "large.png").stat().st_size
+    assert results["large.png"].reason == f"too_large: {size} bytes > {cap} bytes"
+
+
+def test_duplicates_keep_the_first_path_and_merge_its_copies_metadata(tmp_path: Path) -> None:
+    _img(tmp_path / "IMG_1.png", (1, 2, 3))
+    shutil.copy(tmp_path / "IMG_1.png", tmp_path / "IMG_1 copy.png")  # " " sorts before "."
+    (tmp_path / "sub").mkdir()
+    shutil.copy(tmp_path / "IMG_1.png", tmp_path / "sub" / "IMG_1.png")
+    (tmp_path / "metadata.csv").write_text(
+        "file,platform,caption,author,hashtags,likes\n"
+        "IMG_1.png,TikTok,the original,orig,#sea #sun,5\n"
+        "IMG_1 copy.png,,,copier,#sun #copy,\n"
+        "sub/IMG_1.png,youtube,,,#deep,\n"
+    )
+    (tmp_path / "sub" / "IMG_1.json").write_text(json.dumps({"url": "https://u/1", "views": 3}))
+    results = _scan(tmp_path, default_platform="instagram")
+    kept = results["IMG_1 copy.png"]
+    assert isinstance(kept, CorpusItem)
+    # The kept file's own fields win; empty ones come from the copies in path order.
+    assert (kept.platform, kept.caption, kept.author, kept.url) == (
+        "tiktok", "the original", "copier", "https://u/1"
+    )  # fmt: skip
+    assert kept.hashtags == ("sun", "copy", "sea", "deep")
+    assert kept.extra == {"likes": "5", "views": 3}
+    reason = f"duplicate: same content as {tmp_path / 'IMG_1 copy.png'}"
+    assert results["IMG_1.png"] == Rejection(str(tmp_path / "IMG_1.png"), reason)
+    assert results["sub/IMG_1.png"] == Rejection(str(tmp_path / "sub" / "IMG_1.png"), reason)
+
+
+def test_the_kept_duplicate_is_the_first_relative_path_by_bytes(tmp_path: Path) -> None:
+    # By code point "é" (U+00E9) sorts before the escaped byte 0x80 (U+DC80); by bytes 0x80 < 0xC3.
+    _img(tmp_path / "é.png", (1, 2, 3))
+    shutil.copy(tmp_path / "é.png", _odd(tmp_path, b"\x80.png"))
+    results = _scan(tmp_path)
+    assert isinstance(results["\\x80.png"], CorpusItem)
+    assert results["é.png"].reason.endswith("same content as " + str(tmp_path / "\\x80.png"))
+
+
+@pytest.fixture
+def linked(tmp_path: Path) -> Path:
+    """A folder with symlinks inside it, out of it, and a loop back to its parent."""
+    outside = tmp_path / "outside"
+    _img(outside / "far.png", (7, 7, 7))
+    _img(outside / "deep" / "farther.png", (6, 6, 6))
+    folder = tmp_path / "shots"
+    _img(folder / "a.png", (1, 2, 3))
+    _img(folder / "sub" / "b.png", (3, 2, 1))
+    (folder / "in.png").symlink_to("a.png")
+    (folder / "out.png").symlink_to(outside / "far.png")
+    (folder / "outdir").symlink_to(outside, target_is_directory=True)
+    (folder / "sub" / "loop").symlink_to("..", target_is_directory=True)
+    (folder / "sublink").symlink_to("sub", target_is_directory=True)
+    return folder
+
+
+def test_symlinks_inside_the_folder_are_followed_and_outside_ones_rejected(linked: Path) -> None:
+    results = _scan_within(linked)
+    assert sorted(results) == ["a.png", "in.png", "out.png", "outdir", "sub/b.png"]
+    assert results["in.png"].reason == f"duplicate: same content as {linked / 'a.png'}"
+    assert results["out.png"].reason == "symlink_outside_folder"
+    assert results["outdir"].reason == "symlink_outside_folder"
+
+
+def test_follow_symlinks_all_reads_outside_targets_once(linked: Path) -> None:
+    results = _scan_within(linked, follow_symlinks="all")
+    assert sorted(results) == [
+        "a.png", "in.png", "out.png", "outdir/deep/farther.png", "outdir/far.png", "sub/b.png"
+    ]  # fmt: skip
+    assert isinstance(results["out.png"], CorpusItem)
+    assert results["outdir/far.png"].reason.startswith("duplicate: same content as")
+
+
+def test_follow_symlinks_none_reads_no_link(linked: Path) -> None:
+    results = _scan_within(linked, follow_symlinks="none")
+    links = ["in.png", "out.png", "outdir", "sub/loop", "sublink"]
+    assert sorted(results) == sorted(["a.png", "sub/b.png", *links])
+    assert {results[k].reason for k in links} == {"symlink_not_followed"}
+
+
+def test_unknown_symlink_policy_names_the_choices(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="use one of inside, all, none"):
+        list(scan_folder(tmp_path, max_pixels=1000, follow_symlinks="some"))

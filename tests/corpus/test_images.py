@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import threading
 import zlib
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from valuespectrum.corpus.images import (
     decode_image,
     encode_png,
     file_sha256,
+    hash_file,
     load_image,
+    read_bytes,
 )
 
 
@@ -204,10 +207,14 @@ def test_permission_error_becomes_unreadable(tmp_path: Path, monkeypatch) -> Non
     path = tmp_path / "locked.png"
     Image.new("RGB", (32, 32)).save(path)
 
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    def refuse(target, *args, **kwargs):
+        if os.fspath(target) == str(path):
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_open(target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
     with pytest.raises(RejectedImage) as info:
         load_image(path)
     assert info.value.reason == "unreadable: Permission denied"
@@ -224,3 +231,54 @@ def test_encode_png_is_deterministic_and_drops_metadata() -> None:
 
 def test_file_sha256_is_hex_sha256() -> None:
     assert file_sha256(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def _reason_reading(path: Path, **kw) -> str:
+    """The rejection reason, from a read that must finish within seconds (a FIFO would block)."""
+    outcome: list[str] = []
+
+    def read() -> None:
+        try:
+            read_bytes(path, **kw)
+            outcome.append("read")
+        except RejectedImage as exc:
+            outcome.append(exc.reason)
+
+    worker = threading.Thread(target=read, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert outcome, f"reading {path} blocked"
+    return outcome[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_is_rejected_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.jpg")
+    assert _reason_reading(tmp_path / "pipe.jpg") == "not_a_regular_file: fifo"
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_endless_device_behind_a_symlink_is_rejected_unread(tmp_path: Path) -> None:
+    (tmp_path / "x.png").symlink_to("/dev/zero")
+    assert _reason_reading(tmp_path / "x.png") == "not_a_regular_file: character device"
+    with pytest.raises(RejectedImage, match=r"^not_a_regular_file: character device$"):
+        hash_file(tmp_path / "x.png")
+
+
+def test_file_over_the_size_cap_is_rejected_and_one_at_the_cap_read(tmp_path: Path) -> None:
+    (tmp_path / "big.png").write_bytes(b"x" * 1001)
+    (tmp_path / "ok.png").write_bytes(b"x" * 1000)
+    assert _reason_reading(tmp_path / "big.png", max_bytes=1000) == (
+        "too_large: 1001 bytes > 1000 bytes"
+    )
+    assert read_bytes(tmp_path / "ok.png", max_bytes=1000) == b"x" * 1000
+    with pytest.raises(RejectedImage, match=r"^too_large"):
+        hash_file(tmp_path / "big.png", max_bytes=1000)
+    assert hash_file(tmp_path / "ok.png", max_bytes=1000) == file_sha256(b"x" * 1000)
+
+
+@pytest.mark.skipif(not Path("/proc/cpuinfo").exists(), reason="needs Linux /proc")
+def test_cap_holds_for_a_file_whose_size_lies(tmp_path: Path) -> None:
+    # /proc files are regular files that report size 0 yet have content: only the read can tell.
+    assert os.stat("/proc/cpuinfo").st_size == 0
+    assert _reason_reading(Path("/proc/cpuinfo"), max_bytes=100) == "too_large: > 100 bytes"

@@ -4,12 +4,16 @@ every rejected file."""
 from __future__ import annotations
 
 import io
+import os
+import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 from PIL import Image
 
 from valuespectrum import runner
+from valuespectrum.store import Store
 from valuespectrum.values import VALUES
 
 
@@ -82,3 +86,68 @@ def test_folder_collect_normalises_or_rejects_every_bad_input(make_config, tmp_p
     # Re-ingesting the same folder adds nothing and records nothing twice.
     again = runner.run(cfg, output_dir=tmp_path / "o2")
     assert again["collect/added"] == 0 and again["collect/rejected_new"] == 0
+
+
+def _folder_config(make_config, folder: Path, *extra: str):
+    return make_config(
+        "stages=[collect]", "corpus=folder", f"corpus.path={folder}", "tracking.enabled=false",
+        *extra,
+    )  # fmt: skip
+
+
+def _stored_images(ws: Path) -> set[str]:
+    return {p.stem for p in (ws / "images").rglob("*") if p.is_file()}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_odd_files_are_recorded_and_never_stop_the_collection(make_config, tmp_path) -> None:
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    Image.new("RGB", (64, 96), (1, 2, 3)).save(folder / os.fsdecode(b"caf\xe9.png"))
+    Image.new("RGB", (64, 96), (3, 2, 1)).save(folder / "b.png")
+    shutil.copy(folder / "b.png", folder / "a copy.png")
+    (folder / "b.json").write_text('{"caption": "the original", "platform": "tiktok"}')
+    os.mkfifo(folder / "pipe.jpg")
+    (folder / "x.png").symlink_to("/dev/zero")
+    (folder / "big.png").write_bytes(b"\x89PNG" + bytes(1_000_000))
+    cfg = _folder_config(make_config, folder, "corpus.max_file_mb=1")
+    metrics = runner.run(cfg, output_dir=tmp_path / "o")
+    assert (metrics["collect/added"], metrics["collect/rejected"]) == (2, 4)
+    ws = cfg.paths.workspace_path()
+    with _db(ws) as con:
+        shots = dict(con.execute("SELECT source_path, sha256 FROM screenshots").fetchall())
+        caption = con.execute(
+            "SELECT caption, platform FROM screenshots WHERE source_path LIKE '%a copy.png'"
+        ).fetchone()
+        reasons = dict(con.execute("SELECT source_path, reason FROM rejected_inputs").fetchall())
+    assert sorted(shots) == [str(folder / "a copy.png"), str(folder) + "/caf\\xe9.png"]
+    assert caption == ("the original", "tiktok")  # merged from the dropped duplicate
+    assert reasons == {
+        str(folder / "b.png"): f"duplicate: same content as {folder / 'a copy.png'}",
+        str(folder / "pipe.jpg"): "not_a_regular_file: fifo",
+        str(folder / "x.png"): "symlink_outside_folder",
+        str(folder / "big.png"): "too_large: 1000004 bytes > 1000000 bytes",
+    }
+    assert _stored_images(ws) == set(shots.values())
+    again = runner.run(cfg, output_dir=tmp_path / "o2")
+    assert (again["collect/added"], again["collect/rejected_new"]) == (0, 0)
+    assert again["collect/rejected"] == 4
+    with _db(ws) as con:
+        assert con.execute("SELECT count(*) FROM rejected_inputs").fetchone()[0] == 4
+
+
+def test_a_failed_database_write_leaves_no_orphan_images(
+    make_config, tmp_path, monkeypatch
+) -> None:
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    Image.new("RGB", (64, 96), (1, 2, 3)).save(folder / "a.png")
+    cfg = _folder_config(make_config, folder)
+
+    def disk_full(self, con, rows):
+        raise duckdb.IOException("IO Error: No space left on device")
+
+    monkeypatch.setattr(Store, "insert_screenshots", disk_full)
+    with pytest.raises(duckdb.IOException):
+        runner.run(cfg, output_dir=tmp_path / "o")
+    assert _stored_images(cfg.paths.workspace_path()) == set()

@@ -57,6 +57,8 @@ class CorpusConfig:
     platform: str | None = None  # platform label for folder images without sidecar metadata
     max_pixels: int = 50_000_000  # larger images are rejected as decompression bombs
     recursive: bool = True
+    max_file_mb: int = 200  # larger files (10^6 bytes per MB) are rejected unread as too_large
+    follow_symlinks: str = "inside"  # inside | all | none
 
     def check(self) -> None:
         _one_of("corpus.source", self.source, ("demo", "folder"))
@@ -71,6 +73,16 @@ class CorpusConfig:
             "corpus.width/height must be >= 32 pixels",
         )
         _require(self.max_pixels > 0, "corpus.max_pixels must be > 0")
+        _require(
+            self.max_file_mb > 0,
+            f"corpus.max_file_mb={self.max_file_mb} must be > 0 (the largest file to read, in MB)",
+        )
+        _one_of(
+            "corpus.follow_symlinks",
+            self.follow_symlinks,
+            ("inside", "all", "none"),
+            " (inside: only links whose target is inside corpus.path)",
+        )
 
 
 @dataclass

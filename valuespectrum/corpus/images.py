@@ -7,9 +7,14 @@ accepted file is converted here once, with a note of what was done; everything e
 :class:`RejectedImage` with a short, stable reason code that is safe to store and group by.
 
 Reason codes (the part before ``": "`` is stable, the detail after it is for people):
-``unreadable: <os error>``, ``empty_file``, ``not_an_image``, ``corrupt: <decoder message>``,
-``truncated``, ``decompression_bomb: <pixels> px > <limit>``, ``too_small: <w>x<h>``,
-``unsupported_mode: <mode>``.
+``unreadable: <os error>``, ``not_a_regular_file: <kind>``, ``too_large: <n> bytes > <cap> bytes``,
+``empty_file``, ``not_an_image``, ``corrupt: <decoder message>``, ``truncated``,
+``decompression_bomb: <pixels> px > <limit>``, ``too_small: <w>x<h>``, ``unsupported_mode: <mode>``.
+
+Only regular files are read: a FIFO would block forever and a device such as ``/dev/zero`` never
+ends, so the kind is checked with ``stat`` before opening and again on the opened descriptor
+(opened non-blocking, so even a FIFO swapped in between cannot hang), and the size cap is checked
+before reading; no more than cap + 1 bytes are ever read, for files whose size lies (``/proc``).
 
 Pillow's global switches are left alone: ``ImageFile.LOAD_TRUNCATED_IMAGES`` must stay off (or
 truncated files would be padded with grey and accepted) and ``Image.MAX_IMAGE_PIXELS`` is not
@@ -22,10 +27,16 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import re
+import stat
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -35,6 +46,16 @@ log = logging.getLogger(__name__)
 WHITE = (255, 255, 255)
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+DEFAULT_MAX_FILE_BYTES = 200_000_000  # = the corpus.max_file_mb default (200 MB)
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_CHUNK = 1 << 20
+_T = TypeVar("_T")
 
 
 class RejectedImage(Exception):
@@ -80,15 +101,92 @@ def encode_png(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def load_image(path: Path, *, max_pixels: int = 50_000_000, min_side: int = 16) -> NormalisedImage:
+def load_image(
+    path: Path,
+    *,
+    max_pixels: int = 50_000_000,
+    min_side: int = 16,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> NormalisedImage:
     """Read ``path`` and return it as normalised RGB, or raise :class:`RejectedImage`."""
-    return decode_image(read_bytes(path), max_pixels=max_pixels, min_side=min_side)
+    data = read_bytes(path, max_bytes=max_bytes)
+    return decode_image(data, max_pixels=max_pixels, min_side=min_side)
 
 
-def read_bytes(path: Path) -> bytes:
-    """Read a whole file, turning permission and I/O failures into a rejection."""
+def read_bytes(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
+    """Read a whole regular file of at most ``max_bytes``, or raise :class:`RejectedImage`."""
+    chunks: list[bytes] = []
+    left = max_bytes + 1  # one byte past the cap tells a file that grew (or lied) from one at it
+    with open_regular(path, max_bytes=max_bytes) as handle:
+        # Sized by fstat, so one read does it; a buffer of the whole cap would cost 200 MB a file.
+        want = os.fstat(handle.fileno()).st_size + 1
+        while left and (chunk := _guard(partial(handle.read, min(want, left)))):
+            chunks.append(chunk)
+            left -= len(chunk)
+            want = _CHUNK
+    if not left:
+        raise RejectedImage(f"too_large: > {max_bytes} bytes")
+    return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+
+
+def hash_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+    """:func:`file_sha256` of a file's bytes, read in chunks under the same rules as read_bytes."""
+    digest = hashlib.sha256()
+    left = max_bytes + 1
+    with open_regular(path, max_bytes=max_bytes) as handle:
+        while left and (chunk := _guard(partial(handle.read, min(_CHUNK, left)))):
+            left -= len(chunk)
+            digest.update(chunk)
+    if not left:
+        raise RejectedImage(f"too_large: > {max_bytes} bytes")
+    return digest.hexdigest()
+
+
+def check_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> int:
+    """Size of ``path`` (symlinks followed) if it may be read; else raise :class:`RejectedImage`."""
+    info = _guard(lambda: os.stat(path))
+    _check_stat(info, max_bytes)
+    return info.st_size
+
+
+@contextmanager
+def open_regular(path: Path, *, max_bytes: int) -> Iterator[io.FileIO]:
+    """Open ``path`` for reading only if it is a regular file within the size cap.
+
+    Checked by ``stat`` before opening (so a device is never opened) and by ``fstat`` on the
+    descriptor (so a file swapped in between is caught); non-blocking, so a FIFO cannot hang.
+    """
+    check_file(path, max_bytes=max_bytes)
+    fd = _guard(lambda: os.open(path, _OPEN_FLAGS))
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        _check_stat(_guard(lambda: os.fstat(fd)), max_bytes)
+        yield handle
+
+
+def _check_stat(info: os.stat_result, max_bytes: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise RejectedImage(f"not_a_regular_file: {_file_kind(info.st_mode)}")
+    if info.st_size > max_bytes:
+        raise RejectedImage(f"too_large: {info.st_size} bytes > {max_bytes} bytes")
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISDIR, "directory"),
+        (stat.S_ISFIFO, "fifo"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISSOCK, "socket"),
+    ):
+        if test(mode):
+            return kind
+    return f"mode {stat.S_IFMT(mode):o}"
+
+
+def _guard(call: Callable[[], _T]) -> _T:
+    """Run one file-system call, turning permission and I/O failures into a rejection."""
     try:
-        return Path(path).read_bytes()
+        return call()
     except PermissionError as exc:
         raise RejectedImage(f"unreadable: {exc.strerror or 'Permission denied'}") from exc
     except OSError as exc:

@@ -8,6 +8,10 @@ absent, ``<stem>.json`` (``a.json``) next to the image.
 ``metadata.json`` may be a list of objects with ``file`` or an object keyed by file. Known fields
 are parsed (:data:`KNOWN_FIELDS`); the rest is passed through as ``extra``. A value that does not
 parse is dropped with a warning and the image kept: a typo in a date must not cost a screenshot.
+
+A file name that is not valid UTF-8 (``café.png`` saved by a Latin-1 system) is matched both by its
+raw form and by its escaped text form (:func:`escape_path`: ``caf\\xe9.png``), the one collect
+stores as ``source_path``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,14 +45,15 @@ class MetadataIndex:
         chain = [folder, *folder.parents]
         for directory in reversed(chain[: chain.index(self._root) + 1]):
             key = image.relative_to(directory).as_posix()
-            merged.update(self._table(directory).get(key, {}))
+            table = self._table(directory)
+            merged.update(table.get(key) or table.get(_normal_key(escape_path(key)), {}))
         for sidecar in (image.with_name(image.name + ".json"), image.with_suffix(".json")):
             if sidecar.is_file():
                 row = _read_json(sidecar)
                 if isinstance(row, dict):
                     merged.update(row)
                 elif row is not None:
-                    log.warning("ignoring %s: expected a JSON object", sidecar)
+                    log.warning("ignoring %s: expected a JSON object", escape_path(sidecar))
                 break
         merged.pop("file", None)
         return merged
@@ -73,7 +79,7 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
                 for row in csv.DictReader(handle)
             ]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        log.warning("ignoring %s: %s", path, exc)
+        log.warning("ignoring %s: %s", escape_path(path), exc)
         return []
 
 
@@ -81,7 +87,7 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        log.warning("ignoring %s: %s", path, exc)
+        log.warning("ignoring %s: %s", escape_path(path), exc)
         return None
 
 
@@ -92,7 +98,7 @@ def _read_json_rows(path: Path) -> list[dict[str, Any]]:
         data = [{"file": k, **v} for k, v in data.items() if isinstance(v, dict)]
     if not isinstance(data, list):
         if data is not None:
-            log.warning("ignoring %s: expected a list of objects or an object", path)
+            log.warning("ignoring %s: expected a list of objects or an object", escape_path(path))
         return []
     return [row for row in data if isinstance(row, dict)]
 
@@ -102,16 +108,46 @@ def _key_rows(rows: list[dict[str, Any]], path: Path) -> dict[str, dict[str, Any
     for number, row in enumerate(rows, start=1):
         key = row.get("file")
         if not isinstance(key, str) or not key.strip():
-            log.warning("%s row %d has no 'file'; row ignored", path, number)
+            log.warning("%s row %d has no 'file'; row ignored", escape_path(path), number)
             continue
-        key = key.strip().replace("\\", "/").removeprefix("./")
+        key = _normal_key(key)
         if key in keyed:
-            log.warning("%s lists %s twice; the later row wins", path, key)
+            log.warning("%s lists %s twice; the later row wins", escape_path(path), key)
         keyed[key] = row
     return keyed
 
 
-def parse_fields(raw: dict[str, Any], image: Path) -> dict[str, Any]:
+def _normal_key(key: str) -> str:
+    """A ``file`` value as a lookup key: ``/``-separated (Windows ``\\`` too), no leading ``./``."""
+    return key.strip().replace("\\", "/").removeprefix("./")
+
+
+def escape_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as valid UTF-8 text: undecodable name bytes become ``\\xNN`` (backslashreplace).
+
+    Names read from disk that are not UTF-8 arrive as surrogate-escaped ``str``, which databases
+    and JSON refuse; valid names come back unchanged. (A name that really contains ``\\xe9`` as
+    text reads the same as the byte; such names are rare enough to accept that.)
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def merge_fields(kept: dict[str, Any], dropped: dict[str, Any]) -> dict[str, Any]:
+    """Parsed fields of a kept file, completed from a dropped duplicate of the same content.
+
+    Field by field the kept file wins; fields it lacks (or has empty) come from ``dropped``;
+    hashtags are unioned, the kept file's first.
+    """
+    merged = dict(kept)
+    for name, value in dropped.items():
+        if name == "hashtags":
+            merged[name] = tuple(dict.fromkeys((*merged.get(name, ()), *value)))
+        elif merged.get(name) in (None, "", (), [], {}):
+            merged[name] = value
+    return merged
+
+
+def parse_fields(raw: dict[str, Any], image: Path | str) -> dict[str, Any]:
     """Turn raw sidecar values into typed fields; drop (and warn about) any that do not parse."""
     fields: dict[str, Any] = {k: v for k, v in raw.items() if k not in KNOWN_FIELDS}
     for name in sorted(KNOWN_FIELDS & raw.keys()):

@@ -3,7 +3,8 @@
 Accepted images are stored once, as normalised RGB PNGs under ``<workspace>/images/`` named by
 the sha256 of the original bytes, so re-running a collection (or two sweep jobs running it at the
 same time) adds nothing twice. Rejected files are recorded with their reason and the run carries
-on: one bad file must not cost a corpus.
+on: one bad file must not cost a corpus. Images are written before their rows; if storing a chunk
+fails, the images it wrote are removed again, so no image is left without a row.
 """
 
 from __future__ import annotations
@@ -38,8 +39,14 @@ def run(ctx) -> dict[str, float]:
         with ctx.store.connect() as con:
             known = ctx.store.known_shas(con)
             new = [it for it in items if it.sha256 not in known]
-            rows = [_store_image(ctx.workspace, it, source) for it in new]
-            added += ctx.store.insert_screenshots(con, rows)
+            written: list[Path] = []
+            try:
+                rows = [_store_image(ctx.workspace, it, source, written) for it in new]
+                added += ctx.store.insert_screenshots(con, rows)
+            except BaseException:
+                for path in written:
+                    path.unlink(missing_ok=True)
+                raise
             present += len(items) - len(new)
             rejected += len(rejections)
             rejected_new += ctx.store.insert_rejections(con, rejections, source)
@@ -61,6 +68,8 @@ def _items(ctx) -> Iterator[CorpusItem | Rejection]:
         max_pixels=cfg.max_pixels,
         recursive=cfg.recursive,
         default_platform=cfg.platform,
+        max_bytes=cfg.max_file_mb * 1_000_000,
+        follow_symlinks=cfg.follow_symlinks,
     )
 
 
@@ -77,14 +86,21 @@ def _demo_complete(ctx) -> bool:
     return n >= cfg.n
 
 
-def _store_image(workspace: Path, item: CorpusItem, source: str) -> ScreenshotRow:
+def _store_image(
+    workspace: Path, item: CorpusItem, source: str, written: list[Path]
+) -> ScreenshotRow:
+    """Write the image (once per content) and return its row; ``written`` collects new files."""
     rel = Path("images") / item.sha256[:2] / f"{item.sha256}.png"
     dest = workspace / rel
     if not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(encode_png(item.image.image))
-        os.replace(tmp, dest)  # readers never see half a file
+        try:
+            tmp.write_bytes(encode_png(item.image.image))
+            os.replace(tmp, dest)  # readers never see half a file
+        finally:
+            tmp.unlink(missing_ok=True)
+        written.append(dest)
     notes = {"normalised": list(item.image.notes)} if item.image.notes else {}
     if item.extra:
         notes["extra"] = item.extra
