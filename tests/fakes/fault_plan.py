@@ -26,6 +26,7 @@ from tests.fakes.openai_server import (
 
 Outcome = Literal["yes", "no", "refuse", "garbage", "error"]
 _TRANSIENT = ("rate_limit", "server_error", "hang")
+_PERMANENT = ("fail", "reject")
 
 
 class FaultPlan:
@@ -35,7 +36,8 @@ class FaultPlan:
     questions about one image are independent subjects). The subject's *fate* is a pure function
     of ``(seed, key)``: with the given probabilities it is a ``refuse``, ``garbage``,
     ``rate_limit`` (429 with Retry-After), ``server_error`` (500), ``hang``, permanent
-    ``fail`` (always 500), ``yes`` (``p_yes``), or else ``no``.
+    ``fail`` (always 500), permanent ``reject`` (always 400: non-retryable), ``yes``
+    (``p_yes``), or else ``no``.
 
     Transient fates fault on the first ``transient_attempts`` attempts and then answer with the
     subject's own yes/no (a second pure draw, with the yes share of the clean answers), so a
@@ -47,11 +49,11 @@ class FaultPlan:
 
     def __init__(self, seed: int = 0, *, p_refuse: float = 0.0, p_garbage: float = 0.0,
                  p_429: float = 0.0, p_500: float = 0.0, p_hang: float = 0.0,
-                 p_fail: float = 0.0, p_yes: float = 0.5, transient_attempts: int = 1,
+                 p_fail: float = 0.0, p_reject: float = 0.0, p_yes: float = 0.5, transient_attempts: int = 1,
                  retry_after: float = 0.01, hang_s: float = 2.0) -> None:
         self.seed = seed
         self._fates = (("refuse", p_refuse), ("garbage", p_garbage), ("rate_limit", p_429),
-                       ("server_error", p_500), ("hang", p_hang), ("fail", p_fail),
+                       ("server_error", p_500), ("hang", p_hang), ("fail", p_fail), ("reject", p_reject),
                        ("yes", p_yes))
         if sum(p for _, p in self._fates) > 1.0 + 1e-9:
             raise ValueError("FaultPlan probabilities sum to more than 1")
@@ -92,7 +94,7 @@ class FaultPlan:
     def expected(self, key: str, max_retries: int) -> Outcome:
         """The final outcome for a client that allows ``max_retries`` retries after attempt 1."""
         fate = self.fate(key)
-        if fate == "fail" or (fate in _TRANSIENT and self.transient_attempts > max_retries):
+        if fate in _PERMANENT or (fate in _TRANSIENT and self.transient_attempts > max_retries):
             return "error"
         return self.answer(key) if fate in _TRANSIENT else fate  # type: ignore[return-value]
 
@@ -112,7 +114,9 @@ class FaultPlan:
         return action
 
     def _action(self, key: str, fate: str, attempt: int) -> tuple[Action, Outcome]:
-        faulty = fate == "fail" or (fate in _TRANSIENT and attempt <= self.transient_attempts)
+        faulty = fate in _PERMANENT or (fate in _TRANSIENT and attempt <= self.transient_attempts)
+        if faulty and fate == "reject":
+            return status(400), "error"
         if faulty and fate == "rate_limit":
             return status(429, retry_after=self.retry_after), "error"
         if faulty and fate == "hang":

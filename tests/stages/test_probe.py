@@ -252,3 +252,86 @@ def test_sigkill_mid_probe_then_resume_makes_only_missing_calls(workspace, tmp_p
     # Each image was asked exactly once over both runs: nothing repeated, nothing missing.
     assert total == distinct == saved + made == n_images
     assert n_answers == 100
+
+
+def _scores(ws: Path) -> list[tuple]:
+    with _db(ws) as con:
+        return con.execute(
+            "SELECT value, score, ci_low, ci_high, n_yes, n_no, n_error FROM scores ORDER BY value"
+        ).fetchall()
+
+
+def test_permanent_failures_keep_rerun_free_and_retry_only_when_asked(workspace, tmp_path,
+                                                                     canary_key):
+    # 10% of images get a 400 (non-retryable) every time: a permanent item failure.
+    plan = FaultPlan(seed=SEED, p_reject=0.1, p_yes=0.5)
+    with FakeOpenAIServer(plan) as server:
+        first = runner.run(
+            _cfg(workspace, server, "probe.ask_why=false"), output_dir=tmp_path / "a"
+        )
+        rejected = first["probe/calls_failed"]  # distinct images; answers may repeat an image
+        assert 0 < rejected < 20 and first["probe/n_error"] >= rejected
+        scores = _scores(workspace)
+        seen = len(server.requests)
+        again = runner.run(
+            _cfg(workspace, server, "probe.ask_why=false"), output_dir=tmp_path / "b"
+        )
+        assert len(server.requests) == seen  # nothing asked again
+        assert again["probe/calls_skipped_failed"] == rejected
+        assert _scores(workspace) == scores
+        with _db(workspace) as con:
+            reasons = con.execute(
+                "SELECT DISTINCT parse_reason FROM answers WHERE outcome = 'error'"
+            ).fetchall()
+        assert all("bad_request" in r[0] and "earlier run" in r[0] for r in reasons), reasons
+        retry = [*("probe.ask_why=false", "probe.retry_failed=true", "probe.max_failed_runs=2")]
+        runner.run(_cfg(workspace, server, *retry), output_dir=tmp_path / "c")
+        assert len(server.requests) == seen + rejected  # asked once more, failed again
+        runner.run(_cfg(workspace, server, *retry), output_dir=tmp_path / "d")
+        assert len(server.requests) == seen + rejected  # two failed runs: no more attempts
+    assert _scores(workspace) == scores
+
+
+def test_retryable_failures_are_asked_again_within_the_whole_job_budget(workspace, tmp_path,
+                                                                       canary_key):
+    # 10% of images always get a 500: retried on every run, but the budget judges the whole job
+    # (before, the re-run saw only the failing calls and stopped at "100% > max").
+    plan = FaultPlan(seed=SEED, p_fail=0.1, p_yes=0.5)
+    with FakeOpenAIServer(plan) as server:
+        extra = ("probe.ask_why=false", "probe.max_retries=0")
+        first = runner.run(_cfg(workspace, server, *extra), output_dir=tmp_path / "a")
+        failed = first["probe/calls_failed"]
+        scores, seen = _scores(workspace), len(server.requests)
+        again = runner.run(_cfg(workspace, server, *extra), output_dir=tmp_path / "b")
+    assert failed > 0 and again["probe/calls_made"] == failed
+    assert len(server.requests) == seen + failed
+    assert _scores(workspace) == scores
+
+
+def test_sigkill_then_resume_with_permanent_failures_gives_the_same_scores(indexed, tmp_path,
+                                                                          canary_key):
+    plan = FaultPlan(seed=SEED, p_reject=0.1, p_yes=0.5)
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    shutil.copytree(indexed, clean)
+    shutil.copytree(indexed, killed)
+    with FakeOpenAIServer(plan) as server:
+        runner.run(_cfg(clean, server, "probe.ask_why=false"), output_dir=tmp_path / "a")
+    with FakeOpenAIServer(FaultPlan(seed=SEED, p_reject=0.1, p_yes=0.5), latency_s=0.1) as server:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILLABLE, str(killed), server.base_url, str(tmp_path / "k")],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while len(server.requests) < 24 and time.monotonic() < deadline:
+                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+                time.sleep(0.05)
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        runner.run(_cfg(killed, server, "probe.ask_why=false"), output_dir=tmp_path / "r")
+        seen = len(server.requests)
+        runner.run(_cfg(killed, server, "probe.ask_why=false"), output_dir=tmp_path / "r2")
+        assert len(server.requests) == seen
+    assert _scores(killed) == _scores(clean)

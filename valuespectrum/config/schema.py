@@ -229,7 +229,9 @@ class ProbeConfig:
     timeout_s: float = 60.0
     max_retries: int = 4
     backoff_base_s: float = 0.5
-    max_error_rate: float = 0.2
+    max_error_rate: float = 0.2  # of the whole job (cached answers and earlier failures count)
+    retry_failed: bool = False  # ask again calls whose final failure was about the item
+    max_failed_runs: int = 3  # never ask a call again after it failed in this many runs
     image_max_side: int | None = 768
     image_size: list[int] | None = None  # [width, height]; [144, 256] = the prototype's resize
     n_boot: int = 2000
@@ -243,6 +245,7 @@ class ProbeConfig:
         _require(self.timeout_s > 0, "probe.timeout_s must be > 0")
         _require(self.max_retries >= 0, "probe.max_retries must be >= 0")
         _require(0 <= self.max_error_rate <= 1, "probe.max_error_rate must be in [0, 1]")
+        _require(self.max_failed_runs >= 1, "probe.max_failed_runs must be >= 1")
         if self.image_size is not None:
             _require(
                 len(self.image_size) == 2 and min(self.image_size) > 0,

@@ -81,6 +81,14 @@ ErrorKind = Literal[
 ]
 
 
+# Non-retryable failures that say nothing about the item asked (wrong key, weights missing, model
+# closed): a later run asks such items again by itself. Any other non-retryable failure (a 400,
+# a content-policy refusal by the API, a backend crash on this input) is permanent for that item
+# and is only asked again when the run says so (probe.retry_failed). Retryable failures that ran
+# out of retries (429, 5xx, timeouts) are always asked again on the next run.
+SETUP_ERROR_KINDS = frozenset({"auth", "transport", "rate_limit", "load", "closed"})
+
+
 class ModelCallError(Exception):
     """A call that produced no answer. Never a "no": the probe records it as ``error``.
 

@@ -58,8 +58,9 @@ class ErrorRateExceeded(RuntimeError):
 class _Tally:
     """Counts for the progress bar and the error-rate guard."""
 
-    def __init__(self, total: int, cached: int, progress: bool) -> None:
+    def __init__(self, total: int, cached: int, progress: bool, prior_failed: int = 0) -> None:
         self.done = self.failed = self.retried = 0
+        self.prior_failed = prior_failed
         self.kinds: Counter[str] = Counter()
         self.last_error = ""
         self.cached = cached
@@ -67,8 +68,8 @@ class _Tally:
         if progress:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total + cached, initial=cached, desc="calls", unit="call",
-                            dynamic_ncols=True, leave=True)
+            self.bar = tqdm(total=total + cached, initial=cached + prior_failed, desc="calls",
+                            unit="call", dynamic_ncols=True, leave=True)
             self._postfix()
 
     def _postfix(self) -> None:
@@ -163,6 +164,7 @@ async def run_calls(
     on_result: Callable[[CallResult], None] | None = None,
     progress: bool = True,
     cached: int = 0,
+    prior_failed: int = 0,
 ) -> list[CallResult]:
     """Make every call in ``requests``; return their results in request order.
 
@@ -171,12 +173,14 @@ async def run_calls(
     call becomes final (an exception from it stops the run and propagates). With
     ``max_error_rate`` set, once at least ``min_calls_for_error_rate`` calls have finished and
     more than that fraction failed, the calls still running are cancelled and
-    ``ErrorRateExceeded`` is raised. ``cached`` only shows calls the caller skipped on the bar.
+    ``ErrorRateExceeded`` is raised. The rate is over the caller's whole job: ``cached`` calls
+    the caller already has answers for count as successes, ``prior_failed`` calls it skips
+    because they failed before count as failures.
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
     gate = asyncio.Semaphore(concurrency)
-    tally = _Tally(len(requests), cached, progress)
+    tally = _Tally(len(requests) + prior_failed, cached, progress, prior_failed)
     results: list[CallResult | None] = [None] * len(requests)
     stop: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -214,13 +218,21 @@ async def run_calls(
     return [r for r in results if r is not None]
 
 
+def _job_counts(tally: _Tally) -> tuple[int, int]:
+    """(failed, finished) over the whole job: new calls, cached answers and earlier failures."""
+    return (tally.failed + tally.prior_failed,
+            tally.done + tally.cached + tally.prior_failed)
+
+
 def _too_many_errors(tally: _Tally, max_rate: float | None, min_calls: int) -> bool:
-    return (max_rate is not None and tally.done >= min_calls
-            and tally.failed / tally.done > max_rate)
+    failed, finished = _job_counts(tally)
+    return max_rate is not None and finished >= min_calls and failed / finished > max_rate
 
 
 def _error_rate_message(tally: _Tally, max_rate: float | None) -> str:
+    failed, finished = _job_counts(tally)
     kinds = ", ".join(f"{k} {n}" for k, n in tally.kinds.most_common())
-    return (f"stopped: {tally.failed}/{tally.done} calls failed "
-            f"({tally.failed / tally.done:.0%} > max {max_rate:.0%}; {kinds}; "
+    earlier = f", {tally.prior_failed} of them in earlier runs" if tally.prior_failed else ""
+    return (f"stopped: {failed}/{finished} calls of this job failed{earlier} "
+            f"({failed / finished:.0%} > max {max_rate:.0%}; {kinds}; "
             f"last: {tally.last_error}); raise probe.max_error_rate or check the model/server")

@@ -116,7 +116,7 @@ class TransformersModel:
             pending = self._queue.get_nowait()
             if not pending.future.done():
                 pending.future.set_exception(
-                    ModelCallError("other", "model closed", retryable=False)
+                    ModelCallError("closed", "model closed", retryable=False)
                 )
         self._worker = self._queue = self._loop = None
         if self._executor is not None:
@@ -201,7 +201,7 @@ class TransformersModel:
             )
         except Exception as exc:  # missing files, unknown architecture, remote code errors
             msg = f"cannot load {self.model_id!r}: {str(exc).splitlines()[0][:300]}"
-            self._load_error = ModelCallError("other", msg, retryable=False)
+            self._load_error = ModelCallError("load", msg, retryable=False)
             raise self._load_error from exc
         if "device_map" not in self.model_kwargs:
             model = model.to(self.device)

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from valuespectrum.models.base import ChatModel
+from valuespectrum.models.base import SETUP_ERROR_KINDS, ChatModel
 from valuespectrum.models.calls import CallRequest, CallResult, run_calls
 from valuespectrum.probe.plan import Call
 from valuespectrum.store import ProbeStore
@@ -24,7 +24,8 @@ FLUSH_SECONDS = 1.0
 class CallStats:
     def __init__(self) -> None:
         """Counts over all calls of a job, logged as the probe's call metrics."""
-        self.made = self.cached = self.failed = self.retried = 0
+        self.made = self.cached = self.failed = self.retried = self.skipped_failed = 0
+        self.failures: dict[str, str] = {}  # fingerprint -> why it has no answer
         self.seconds = 0.0
 
     def as_metrics(self) -> dict[str, float]:
@@ -33,22 +34,42 @@ class CallStats:
             "calls_cached": self.cached,
             "calls_failed": self.failed,
             "calls_retried": self.retried,
+            "calls_skipped_failed": self.skipped_failed,
             "call_seconds": self.seconds,
         }
 
 
 async def ask(ctx, model: ChatModel, calls: Sequence[Call], stats: CallStats) -> dict[str, str]:
-    """Answer ``calls`` from the cache or the model; return fingerprint -> reply text."""
+    """Answer ``calls`` from the cache or the model; return fingerprint -> reply text.
+
+    A call that failed permanently in an earlier run (a non-retryable error about the item, not
+    a setup error such as a wrong key, see ``SETUP_ERROR_KINDS``) is not asked again unless
+    ``probe.retry_failed`` is set, and never after ``probe.max_failed_runs`` failed runs. The
+    error budget judges the whole job: cached answers and settled failures count too, so a
+    re-run of a finished job neither calls the model nor trips the budget.
+    """
+    p = ctx.cfg.probe
     unique = list({c.fingerprint: c for c in calls}.values())
     with ctx.store.connect() as con:
         replies = ProbeStore.cached(con, [c.fingerprint for c in unique])
-    todo = [c for c in unique if c.fingerprint not in replies]
-    stats.cached += len(unique) - len(todo)
+        missing = [c.fingerprint for c in unique if c.fingerprint not in replies]
+        settled = ProbeStore.settled_failures(con, missing, sorted(SETUP_ERROR_KINDS))
+    skipped = {
+        fp: f"{kind} in {runs} earlier run(s): {message[:200]}"
+        for fp, (runs, kind, message) in settled.items()
+        if not p.retry_failed or runs >= p.max_failed_runs
+    }
+    todo = [c for c in unique if c.fingerprint not in replies and c.fingerprint not in skipped]
+    stats.cached += len(replies)
+    stats.skipped_failed += len(skipped)
+    stats.failures.update(skipped)
+    if skipped:
+        hint = (f"probe.max_failed_runs={p.max_failed_runs} reached" if p.retry_failed
+                else "probe.retry_failed=true asks them again")
+        log.warning("%d call(s) failed in earlier runs and stay errors (%s)", len(skipped), hint)
     if not todo:
         return replies
-    by_fp = {c.fingerprint: c for c in todo}
-    writer = CacheWriter(ctx, model.name, by_fp)
-    p = ctx.cfg.probe
+    writer = CacheWriter(ctx, model.name, {c.fingerprint: c for c in todo})
     requests = [CallRequest(c.fingerprint, c.messages, c.params) for c in todo]
     t0 = time.perf_counter()
     try:
@@ -62,7 +83,8 @@ async def ask(ctx, model: ChatModel, calls: Sequence[Call], stats: CallStats) ->
             max_error_rate=p.max_error_rate,
             on_result=writer.add,
             progress=ctx.cfg.progress,
-            cached=len(unique) - len(todo),
+            cached=len(replies),
+            prior_failed=len(skipped),
         )
     finally:
         writer.close()
@@ -73,6 +95,8 @@ async def ask(ctx, model: ChatModel, calls: Sequence[Call], stats: CallStats) ->
         stats.failed += int(not r.ok)
         if r.ok:
             replies[r.key] = r.reply.text
+        else:
+            stats.failures[r.key] = str(r.error)[:300] if r.error else "call failed"
     return replies
 
 
@@ -130,6 +154,7 @@ class CacheWriter:
                 e.status if e else None,
                 str(e)[:500],
                 result.attempts,
+                e.retryable if e else False,
             )
             with self._lock:
                 self._failed.append(row)

@@ -62,7 +62,11 @@ def decision_call(model: ChatModel, image: ImagePart, params: GenerationParams, 
     return plan_call(model, "decision", image, decision_messages(prompts, image), params, prompts)
 
 
-def answer_rows(table, decisions, whys, replies, probe_run: str, samples: int) -> list[tuple]:
+def answer_rows(
+    table, decisions, whys, replies, probe_run: str, samples: int, failures=None
+) -> list[tuple]:
+    """One row per (retrieved image, sample); a call without reply is ``error`` with its cause."""
+    failures = failures or {}
     rows = []
     for r in table.itertuples():
         for s in range(samples):
@@ -71,7 +75,8 @@ def answer_rows(table, decisions, whys, replies, probe_run: str, samples: int) -
                 parsed = parse_decision(replies[call.fingerprint])
                 outcome, reason = parsed.outcome, parsed.reason
             else:
-                outcome, reason = "error", "call failed"
+                outcome = "error"
+                reason = f"call failed: {failures.get(call.fingerprint, 'no reply')}"[:300]
             why = whys.get((int(r.screenshot_id), s))
             rows.append(
                 (

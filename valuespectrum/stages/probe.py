@@ -81,7 +81,9 @@ def run(ctx) -> dict[str, float]:
             for img in images.values()
         ]
         asyncio.run(ask(ctx, model, described, stats))
-    answers = answer_rows(retrieval.table, decisions, whys, replies, probe_run, samples)
+    answers = answer_rows(
+        retrieval.table, decisions, whys, replies, probe_run, samples, stats.failures
+    )
     settings = {"model": model.fingerprint(), "params": [asdict(p) for p in params]}
     with ctx.store.connect() as con:
         ProbeStore.save_run(

@@ -29,8 +29,30 @@ class ProbeStore:
 
     @staticmethod
     def save_errors(con: Any, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows end with ``retryable``, the column added after ``created_at``."""
         if rows:
-            insert_rows(con, "call_errors", [(*r, now_utc()) for r in rows], keyed=False)
+            ts = now_utc()
+            insert_rows(con, "call_errors", [(*r[:-1], ts, r[-1]) for r in rows], keyed=False)
+
+    @staticmethod
+    def settled_failures(
+        con: Any, fingerprints: Sequence[str], setup_kinds: Sequence[str]
+    ) -> dict[str, tuple[int, str, str]]:
+        """fingerprint -> (runs it failed in, last error kind, last message) for calls that
+        failed permanently: a non-retryable error about the item (any kind but ``setup_kinds``).
+        """
+        if not fingerprints:
+            return {}
+        res = con.execute(
+            """SELECT fingerprint, count(*), arg_max(error_kind, created_at),
+                      arg_max(message, created_at)
+               FROM call_errors
+               WHERE list_contains(?, fingerprint) AND retryable = false
+                 AND NOT list_contains(?, error_kind)
+               GROUP BY fingerprint""",
+            [list(fingerprints), list(setup_kinds)],
+        ).fetchall()
+        return {r[0]: (int(r[1]), r[2], r[3] or "") for r in res}
 
     @staticmethod
     def save_run(con: Any, row: Sequence[Any]) -> None:

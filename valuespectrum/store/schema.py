@@ -88,6 +88,8 @@ DDL: tuple[str, ...] = (
         attempts INTEGER,
         created_at TIMESTAMPTZ NOT NULL
     )""",
+    # Workspaces made before call_errors.retryable existed get it here (NULL for old rows).
+    "ALTER TABLE call_errors ADD COLUMN IF NOT EXISTS retryable BOOLEAN",
     """CREATE TABLE IF NOT EXISTS answers (
         probe_run VARCHAR NOT NULL,
         value VARCHAR NOT NULL,
