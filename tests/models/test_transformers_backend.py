@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import math
 import subprocess
 import sys
@@ -288,3 +289,15 @@ def test_tiny_llava_build_is_deterministic(tiny_llava: Path, tmp_path: Path) -> 
     other = build_tiny_llava(tmp_path / "other", seed=1)
     weights = [(d / "model.safetensors").read_bytes() for d in (tiny_llava, again, other)]
     assert weights[0] == weights[1] != weights[2]
+
+
+def test_load_logs_our_lines_instead_of_transformers_progress(
+    tiny_llava: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.INFO)
+    _replies(_run(_model(tiny_llava), CONVERSATIONS[:1]))
+    assert "Loading weights" not in capfd.readouterr().err
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("valuespectrum")]
+    assert any(m.startswith(f"loading weights of {tiny_llava}") for m in ours)
+    assert any(m.startswith(f"loaded {tiny_llava} in") for m in ours)
+    assert not any("missing" in m for m in ours)  # a complete checkpoint: no warning
