@@ -15,8 +15,12 @@ from valuespectrum.store import ProbeStore, content_id
 from valuespectrum.values import LABELS, VALUES
 
 log = logging.getLogger(__name__)
+# The printed table also goes to the job log: conf/config.yaml sends this logger to Hydra's
+# log file only, so the terminal shows the table once (printed), not twice.
+results_log = logging.getLogger("valuespectrum.results")
 
-SIMULATED_NOTE = "SIMULATED respondent - a known-truth check of the instrument, not a real VLM"
+SIMULATED_NOTE = "SIMULATED respondent: a known-truth check of the instrument, not a real VLM"
+FIGURES = ("radar.png", "radar.pdf", "scores.png", "scores.pdf")
 ANSWER_COLUMNS = (
     "probe_run",
     "value",
@@ -50,6 +54,8 @@ def finish(ctx, probe_run: str, answers: Sequence[tuple]) -> dict[str, float]:
             "hedonism_in": cfg.scoring.hedonism_in,
             "label": cfg.model.label,
             "profile": cfg.model.profile,
+            "axis_order": cfg.plots.axis_order,
+            "figures": FIGURES,  # a folder from before a new figure format is redrawn
         }
     )
     folder = ctx.workspace / "probe" / probe_run / digest
@@ -92,16 +98,16 @@ def finish(ctx, probe_run: str, answers: Sequence[tuple]) -> dict[str, float]:
     if true_profile:
         rho = rank_correlation({r.value: r.score for r in scores.itertuples()}, true_profile)
         metrics["rho_true_profile"] = rho
-    print(
-        render_table(
-            scores,
-            summary,
-            label=cfg.model.label or cfg.model.name,
-            true_profile=true_profile,
-            rho=rho,
-            probe_run=probe_run,
-        )
+    table = render_table(
+        scores,
+        summary,
+        label=cfg.model.label or cfg.model.name,
+        true_profile=true_profile,
+        rho=rho,
+        probe_run=probe_run,
     )
+    print(table)
+    results_log.info("value profile\n%s", table)
     if not cached.exists():
         _draw(ctx, frame, scores, folder)
     _log(ctx, folder, probe_run)
@@ -112,7 +118,7 @@ def render_table(
     scores, summary, *, label: str, true_profile=None, rho=None, probe_run: str = ""
 ) -> str:
     """The profile as a plain-text table; simulated results say so in the title."""
-    head = f"Value profile - {label}  (probe run {probe_run})"
+    head = f"Value profile: {label}, probe run {probe_run}"
     if true_profile:
         head += f"\n{SIMULATED_NOTE}"
     cols = (
@@ -166,21 +172,26 @@ def _draw(ctx, frame, scores, folder) -> None:
     note = SIMULATED_NOTE if cfg.model.simulated else None
     profile = {r.value: r.score for r in scores.itertuples()}
     ci = {r.value: (r.ci_low, r.ci_high) for r in scores.itertuples()}
-    profiles = {label: profile}
+    # The title names the model; legend entries say what each line is, without repeating it.
+    profiles, truth = {label: profile}, None
     if cfg.model.simulated and cfg.model.profile:
-        profiles = {f"{label} (recovered)": profile, "true profile": dict(cfg.model.profile)}
+        profiles = {"recovered profile": profile, "true profile": dict(cfg.model.profile)}
+        truth = {label: dict(cfg.model.profile)}
     radar_chart(
         profiles,
         tmp / "radar.png",
-        title=f"Value profile - {label}",
+        title=f"Value profile: {label}",
+        axis_order=cfg.plots.axis_order,
         ci={next(iter(profiles)): ci},
         note=note,
     )
     score_bars(
         scores.assign(model=label),
         tmp / "scores.png",
-        title=f"% yes per value - {label}",
+        title=f"% yes per value: {label}",
         note=note,
+        truth=truth,
+        truth_label="true profile (given to the respondent)",
     )
     frame.to_parquet(tmp / "answers.parquet", index=False)
     scores.to_parquet(tmp / "scores.parquet", index=False)
@@ -198,7 +209,7 @@ def _log(ctx, folder, probe_run: str) -> None:
 
     out = ctx.output_dir / "probe"
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("radar.png", "scores.png", "answers.parquet", "scores.parquet"):
+    for name in (*FIGURES, "answers.parquet", "scores.parquet"):
         stem, ext = name.split(".")
         dest = out / (f"{stem}-{probe_run}.{ext}" if ext == "parquet" else name)
         shutil.copyfile(folder / name, dest)
