@@ -54,6 +54,12 @@ def test_keywords_cover_all_ten_values_with_paper_examples() -> None:
     assert {"equality", "globe", "handshake"} <= set(kw["universalism"].keywords)
 
 
+def test_radar_axis_order_defaults_to_the_papers_and_can_be_the_circumplex() -> None:
+    assert load_config(compose_raw()).plots.axis_order == "paper"
+    cfg = load_config(compose_raw(["plots.axis_order=circumplex"]))
+    assert cfg.plots.axis_order == "circumplex"
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -69,6 +75,7 @@ def test_keywords_cover_all_ten_values_with_paper_examples() -> None:
         (["corpus=folder", "corpus.path=/tmp", "corpus.follow_symlinks=x"], "inside, all, none"),
         (["strategy.window=99"], "strategy.window"),
         (["+value_keywords.values.greed.keywords=[gold]"], "unknown value(s) ['greed']"),
+        (["plots.axis_order=alphabetical"], "plots.axis_order='alphabetical' is not allowed"),
     ],
 )
 def test_bad_config_is_one_clear_line(overrides: list[str], message: str) -> None:

@@ -80,7 +80,20 @@ def test_parallel_joblib_sweep_shares_one_workspace_cleanly(tmp_path) -> None:
 
 def test_demo_run_leaves_store_index_and_tracked_artifacts(tmp_path) -> None:
     ws = tmp_path / "ws"
-    _run(STAGES, "corpus.n=40", f"paths.workspace={ws}", f"hydra.run.dir={tmp_path}/run")
+    res = _run(
+        "stages=[collect,index,retrieve,probe]",
+        "corpus.n=40",
+        f"paths.workspace={ws}",
+        f"hydra.run.dir={tmp_path}/run",
+    )
+    # The terminal shows our lines, not the libraries' load chatter, and the table once;
+    # the job log keeps the table too.
+    terminal = res.stdout + res.stderr
+    assert "No pretrained weights" not in terminal and "Loading weights" not in terminal
+    assert "embedder tiny_clip: random init (seed 0" in terminal
+    assert terminal.count("Value profile: ") == 1
+    (job_log,) = (tmp_path / "run").glob("*.log")
+    assert job_log.read_text().count("Value profile: ") == 1
     assert (ws / "valuespectrum.duckdb").is_file()
     assert list((ws / "index").glob("image-*.usearch"))
     client, (run,) = _mlflow_runs(ws)
@@ -93,6 +106,8 @@ def test_demo_run_leaves_store_index_and_tracked_artifacts(tmp_path) -> None:
     assert any(p.endswith(".parquet") for p in tables)
     names = [a.path for a in client.list_artifacts(run.info.run_id)]
     assert "config.resolved.yaml" in names
+    probe = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "probe")}
+    assert {"radar.png", "radar.pdf", "scores.png", "scores.pdf"} <= probe
 
 
 def test_params_redact_secrets_but_keep_env_var_names() -> None:

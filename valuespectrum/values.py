@@ -50,6 +50,16 @@ PAPER_AXIS_ORDER: tuple[str, ...] = (
     "security",
 )
 
+# Schwartz's (1992) circle, clockwise from the top: neighbours are compatible values, values
+# across the circle conflict, so a circumplex-consistent profile looks smooth in this order.
+CIRCUMPLEX_AXIS_ORDER: tuple[str, ...] = VALUES
+
+# Radar axis orders by their ``plots.axis_order`` name.
+AXIS_ORDERS: dict[str, tuple[str, ...]] = {
+    "paper": PAPER_AXIS_ORDER,
+    "circumplex": CIRCUMPLEX_AXIS_ORDER,
+}
+
 HedonismGroup = Literal["openness_to_change", "self_enhancement"]
 
 

@@ -49,12 +49,13 @@ class FaultPlan:
 
     def __init__(self, seed: int = 0, *, p_refuse: float = 0.0, p_garbage: float = 0.0,
                  p_429: float = 0.0, p_500: float = 0.0, p_hang: float = 0.0,
-                 p_fail: float = 0.0, p_reject: float = 0.0, p_yes: float = 0.5, transient_attempts: int = 1,
-                 retry_after: float = 0.01, hang_s: float = 2.0) -> None:
+                 p_fail: float = 0.0, p_reject: float = 0.0, p_yes: float = 0.5,
+                 transient_attempts: int = 1, retry_after: float = 0.01,
+                 hang_s: float = 2.0) -> None:
         self.seed = seed
         self._fates = (("refuse", p_refuse), ("garbage", p_garbage), ("rate_limit", p_429),
-                       ("server_error", p_500), ("hang", p_hang), ("fail", p_fail), ("reject", p_reject),
-                       ("yes", p_yes))
+                       ("server_error", p_500), ("hang", p_hang), ("fail", p_fail),
+                       ("reject", p_reject), ("yes", p_yes))
         if sum(p for _, p in self._fates) > 1.0 + 1e-9:
             raise ValueError("FaultPlan probabilities sum to more than 1")
         self.transient_attempts = transient_attempts

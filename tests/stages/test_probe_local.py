@@ -40,3 +40,12 @@ def test_default_demo_recovers_the_simulated_profile(tmp_path, capsys) -> None:
     again = runner.run(cfg, output_dir=tmp_path / "b")
     assert again["probe/calls_made"] == 0
     assert again["probe/rho_true_profile"] == metrics["probe/rho_true_profile"]
+    radar = (tmp_path / "a" / "probe" / "radar.png").read_bytes()
+    assert (tmp_path / "b" / "probe" / "radar.png").read_bytes() == radar  # reused as drawn
+    # Another axis order draws the radar anew from the same answers (no new calls).
+    circle = compose([f"paths.workspace={tmp_path}/ws", "progress=false",
+                      "tracking.enabled=false", "plots.axis_order=circumplex"])  # fmt: skip
+    redrawn = runner.run(circle, output_dir=tmp_path / "c")
+    assert redrawn["probe/calls_made"] == 0
+    assert (tmp_path / "c" / "probe" / "radar.png").read_bytes() != radar
+    assert (tmp_path / "c" / "probe" / "radar.pdf").is_file()

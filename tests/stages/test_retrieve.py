@@ -8,9 +8,11 @@ import pytest
 
 from valuespectrum import runner
 from valuespectrum.config import ValueEntry
+from valuespectrum.report import contact_sheets
 from valuespectrum.retrieval.embedding import CaptionEncoder, ClipEmbedder
 from valuespectrum.retrieval.index import VectorIndex
 from valuespectrum.retrieval.steps import index_files, make_embedder
+from valuespectrum.stages.retrieve import sheet_header
 from valuespectrum.store import ScreenshotRow, Store, ensure_workspace
 
 DIM = 64
@@ -64,7 +66,23 @@ def _planted_workspace(cfg, *, caption_dim: int | None = None):
     return ws, files, e0, e1
 
 
-def test_planted_neighbours_in_order_without_reuse(make_config, tmp_path, monkeypatch) -> None:
+@pytest.fixture
+def sheets(monkeypatch) -> list[dict]:
+    """The header of every contact sheet the stage draws (the real drawing still happens)."""
+    seen: list[dict] = []
+    draw = contact_sheets.contact_sheet
+
+    def spy(items, path, **kwargs):
+        seen.append({"path": path, **kwargs})
+        return draw(items, path, **kwargs)
+
+    monkeypatch.setattr(contact_sheets, "contact_sheet", spy)
+    return seen
+
+
+def test_planted_neighbours_in_order_without_reuse(
+    make_config, tmp_path, monkeypatch, sheets
+) -> None:
     cfg = make_config(
         "stages=[retrieve]", "retrieve.k=2", "retrieve.caption_weight=0", "tracking.enabled=false"
     )
@@ -95,6 +113,13 @@ def test_planted_neighbours_in_order_without_reuse(make_config, tmp_path, monkey
     assert (table.embedder == "tiny_clip@random-seed0").all()
     assert table.index_fingerprint.nunique() == 1 and table.caption_score.isna().all()
     assert (tmp_path / "out" / "retrieval" / "contact-hedonism.png").is_file()
+    assert (tmp_path / "out" / "retrieval" / "contact-hedonism.pdf").is_file()
+    # The sheet says what ranked the thumbnails, with which model, and that it is random.
+    assert len(sheets) == 2 and sheets[0]["columns"] == 2
+    subtitle, warning = sheets[0]["subtitle"], sheets[0]["warning"]
+    assert subtitle[0] == "score: image similarity (CLIP image vs keyword text)"
+    assert subtitle[1] == "embedder: tiny_clip@random-seed0"
+    assert warning.startswith("random-init CLIP") and "noise" in warning
 
     # Same configuration again: the rows are reused, not duplicated.
     metrics = runner.run(cfg, output_dir=tmp_path / "again")
@@ -103,7 +128,7 @@ def test_planted_neighbours_in_order_without_reuse(make_config, tmp_path, monkey
         assert store.count(con, "retrievals") == 6
 
 
-def test_caption_weight_moves_the_ranking(make_config, tmp_path, monkeypatch) -> None:
+def test_caption_weight_moves_the_ranking(make_config, tmp_path, monkeypatch, sheets) -> None:
     cfg = make_config(
         "stages=[retrieve]", "retrieve.k=1", "retrieve.caption_weight=0.8", "tracking.enabled=false"
     )
@@ -129,6 +154,23 @@ def test_caption_weight_moves_the_ranking(make_config, tmp_path, monkeypatch) ->
             "SELECT screenshot_id, caption_score, caption_encoder FROM retrievals"
         ).fetchone()
     assert row == (3, pytest.approx(1.0), "all-MiniLM-L6-v2")
+    (sheet,) = sheets
+    assert sheet["subtitle"] == [
+        "score: fused = 0.2 image + 0.8 caption similarity to the keyword",
+        "embedder: tiny_clip@random-seed0 | captions: all-MiniLM-L6-v2",
+    ]
+    assert "only the caption part of this score does" in sheet["warning"]
+
+
+def test_sheet_header_names_pure_caption_scores_and_trusts_pretrained_weights() -> None:
+    subtitle, warning = sheet_header(1.0, "ViT-B-32@laion2b", "all-MiniLM-L6-v2", "laion2b")
+    assert subtitle == [
+        "score: caption similarity (caption text vs keyword)",
+        "embedder: ViT-B-32@laion2b | captions: all-MiniLM-L6-v2",
+    ]
+    assert warning is None
+    _, warning = sheet_header(1.0, "tiny_clip@random-seed0", "all-MiniLM-L6-v2", None)
+    assert warning and "take no part in this ranking" in warning
 
 
 def test_retrieve_without_index_says_what_to_run(make_config, tmp_path) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from valuespectrum.values import VALUES
+from valuespectrum.values import AXIS_ORDERS, VALUES
 
 STAGES: tuple[str, ...] = ("collect", "index", "retrieve", "probe", "induce", "report")
 
@@ -339,6 +339,21 @@ class ScoringConfig:
 
 
 @dataclass
+class PlotsConfig:
+    """How figures are drawn; every figure names the choice it was drawn with."""
+
+    axis_order: str = "paper"  # radar axes clockwise from the top: paper | circumplex
+
+    def check(self) -> None:
+        _one_of(
+            "plots.axis_order",
+            self.axis_order,
+            tuple(AXIS_ORDERS),
+            " (paper = the paper's radar, circumplex = Schwartz's circle)",
+        )
+
+
+@dataclass
 class Config:
     """The whole run. Field names are the Hydra group / key names."""
 
@@ -361,6 +376,7 @@ class Config:
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    plots: PlotsConfig = field(default_factory=PlotsConfig)
 
     def check(self) -> None:
         bad = [s for s in self.stages if s not in STAGES]
@@ -369,7 +385,7 @@ class Config:
         _require(len(set(self.stages)) == len(self.stages), "stages lists a stage twice")
         for name in (
             "corpus", "embedder", "value_keywords", "retrieve", "model", "probe",
-            "platform", "persona", "strategy", "threshold", "scoring",
+            "platform", "persona", "strategy", "threshold", "scoring", "plots",
         ):
             getattr(self, name).check()
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from valuespectrum.models.base import GenerationParams, ImagePart, Message, ModelCallError, Reply
+from valuespectrum.third_party import quiet_loading
 
 log = logging.getLogger(__name__)
 
@@ -192,13 +193,19 @@ class TransformersModel:
         common = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
         dtype = "auto" if self.dtype == "auto" else getattr(torch, self.dtype)
         started = time.perf_counter()
+        log.info("loading weights of %s (%s, %s)", self.model_id, self.dtype, self.device)
         try:
-            processor = AutoProcessor.from_pretrained(
-                self.model_id, **common, **self.processor_kwargs
-            )
-            model = AutoModelForImageTextToText.from_pretrained(
-                self.model_id, dtype=dtype, **common, **self.model_kwargs
-            )
+            with quiet_loading():  # our two lines replace transformers' bars and report
+                processor = AutoProcessor.from_pretrained(
+                    self.model_id, **common, **self.processor_kwargs
+                )
+                model, report = AutoModelForImageTextToText.from_pretrained(
+                    self.model_id,
+                    dtype=dtype,
+                    output_loading_info=True,
+                    **common,
+                    **self.model_kwargs,
+                )
         except Exception as exc:  # missing files, unknown architecture, remote code errors
             msg = f"cannot load {self.model_id!r}: {str(exc).splitlines()[0][:300]}"
             self._load_error = ModelCallError("load", msg, retryable=False)
@@ -210,6 +217,14 @@ class TransformersModel:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         self._processor, self._model, self._tokenizer = processor, model.eval(), tokenizer
+        missing = sorted(report.get("missing_keys") or ())
+        if missing:  # randomly initialised layers change answers: never let that pass silently
+            log.warning(
+                "%s: %d weights missing from the checkpoint and randomly initialised (%s)",
+                self.model_id,
+                len(missing),
+                ", ".join(missing[:3]),
+            )
         log.info("loaded %s in %.1f s", self.model_id, time.perf_counter() - started)
 
     def _unload(self) -> None:

@@ -1,29 +1,34 @@
-"""The paper's figures (radar, per-value means, per-model std) plus our CI bars, heatmaps and
-contact sheets. Every function writes one PNG and returns its path.
+"""The paper's figures (radar, per-value means, per-model std) plus our CI bars and heatmaps
+(contact sheets: ``contact_sheets``). Every function writes a PNG (screens, MLflow) and a PDF of
+the same stem (vector, for papers), and returns the PNG's path.
 
 matplotlib is imported inside functions with the Agg backend, so importing this module (or the
-package) never needs a display and stays cheap. Contact sheets use PIL directly: a sheet of 50
-thumbnails per value is drawn for every value of every run, and PIL does that in milliseconds.
+package) never needs a display and stays cheap. The ``*_figure`` functions build a figure
+without saving it, for callers who compose or inspect their own.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from valuespectrum.values import LABELS, PAPER_AXIS_ORDER, VALUES
-
-if TYPE_CHECKING:
-    from PIL import ImageFont
+from valuespectrum.values import AXIS_ORDERS, LABELS, PAPER_AXIS_ORDER, VALUES
 
 _DPI = 120
+FORMATS = ("png", "pdf")  # every figure, same stem; the first is the returned path
+CI_LABEL = "95% bootstrap CI"
+AXIS_ORDER_CAPTIONS = {
+    "paper": "axis order: paper (as in Value-Spectrum's radar charts), clockwise from the top",
+    "circumplex": "axis order: circumplex (Schwartz 1992), clockwise from the top;"
+    " neighbours are compatible values",
+}
 _NOTE_COLOR = "#b03a2e"  # a "SIMULATED" note must not be missed
+_CAPTION_COLOR = "#555555"
 _WHISKER = {"lw": 0.8, "ecolor": "#333333"}
 
 
@@ -37,15 +42,28 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(fig: Any, path: str | Path) -> Path:
-    """Write ``fig`` as PNG (creating parent folders) and free it; pyplot keeps figures alive."""
+def figure_paths(path: str | Path) -> list[Path]:
+    """Where a figure for ``path`` lands: one file per format in ``FORMATS``, same stem."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    return [out.with_suffix(f".{fmt}") for fmt in FORMATS]
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    """Write ``fig`` in every format of ``FORMATS`` (creating parent folders), free it, and
+    return the PNG's path. PDFs embed TrueType fonts (Type 3 fonts upset paper submission
+    checks) and carry no creation date, so an unchanged figure is byte-identical."""
+    import matplotlib
+
+    paths = figure_paths(path)
+    paths[0].parent.mkdir(parents=True, exist_ok=True)
     try:
-        fig.savefig(out, dpi=_DPI, bbox_inches="tight")
+        with matplotlib.rc_context({"pdf.fonttype": 42}):
+            for out in paths:
+                meta = {"CreationDate": None} if out.suffix == ".pdf" else None
+                fig.savefig(out, dpi=_DPI, bbox_inches="tight", metadata=meta)
     finally:
         _pyplot().close(fig)
-    return out
+    return paths[0]
 
 
 def _titles(fig: Any, title: str, note: str | None) -> None:
@@ -55,14 +73,96 @@ def _titles(fig: Any, title: str, note: str | None) -> None:
         fig.text(0.5, 0.94, note, ha="center", va="top", fontsize=10, color=_NOTE_COLOR)
 
 
-def radar_angles(axis_order: Sequence[str] = PAPER_AXIS_ORDER) -> dict[str, float]:
+def resolve_axis_order(axis_order: str | Sequence[str]) -> tuple[tuple[str, ...], str]:
+    """(axes, caption) for an order name of ``AXIS_ORDERS`` or an explicit sequence of values.
+
+    The caption names the order in the figure, so a reader comparing two radar charts can tell
+    a change of layout from a change of profile.
+    """
+    if isinstance(axis_order, str):
+        if axis_order not in AXIS_ORDERS:
+            raise ValueError(
+                f"axis_order={axis_order!r} is not known; use one of {', '.join(AXIS_ORDERS)}"
+            )
+        return AXIS_ORDERS[axis_order], AXIS_ORDER_CAPTIONS[axis_order]
+    order = tuple(axis_order)
+    for name, known in AXIS_ORDERS.items():
+        if order == known:
+            return order, AXIS_ORDER_CAPTIONS[name]
+    names = ", ".join(LABELS.get(v, v) for v in order)
+    return order, f"axis order: custom, clockwise from the top: {names}"
+
+
+def radar_angles(axis_order: str | Sequence[str] = PAPER_AXIS_ORDER) -> dict[str, float]:
     """Angle of each axis in radians, measured clockwise from the top (0 = 12 o'clock).
 
     ``radar_chart`` sets the polar axes to start at north and run clockwise, so these angles are
-    exactly where the axes appear, in ``axis_order``.
+    exactly where the axes appear, in ``axis_order`` (a name of ``AXIS_ORDERS`` or the values).
     """
-    step = 2 * math.pi / len(axis_order)
-    return {value: i * step for i, value in enumerate(axis_order)}
+    order, _ = resolve_axis_order(axis_order)
+    step = 2 * math.pi / len(order)
+    return {value: i * step for i, value in enumerate(order)}
+
+
+def radar_figure(
+    profiles: Mapping[str, Mapping[str, float]],
+    *,
+    title: str,
+    axis_order: str | Sequence[str] = "paper",
+    ci: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
+    rmax: float = 100,
+    note: str | None = None,
+    ci_label: str = CI_LABEL,
+) -> Any:
+    """The radar chart as a matplotlib figure (see ``radar_chart``)."""
+    from matplotlib.patches import Patch
+
+    plt = _pyplot()
+    order, caption = resolve_axis_order(axis_order)
+    angles = radar_angles(order)
+    theta = np.array([angles[v] for v in order] + [2 * math.pi])
+    banded = [m for m in profiles if ci and m in ci]
+    fig = plt.figure(figsize=(7.2, 8.0))
+    side = 0.76 * 7.2 / 8.0  # a square polar plot, as tall as it is wide
+    top = 0.86 if note else 0.9
+    ax = fig.add_axes((0.12, top - side, 0.76, side), projection="polar")
+    ax.set_theta_zero_location("N")
+    ax.set_theta_direction(-1)
+    colors = plt.get_cmap("tab10")
+    handles: list[Any] = []
+    for i, (model, profile) in enumerate(profiles.items()):
+        r = np.array([profile.get(v, np.nan) for v in order], float)
+        color = colors(i % 10)
+        (line,) = ax.plot(theta, np.append(r, r[0]), color=color, lw=2, label=model)
+        handles.append(line)
+        if model in banded:
+            assert ci is not None
+            band = np.array([ci[model].get(v, (np.nan, np.nan)) for v in order], float)
+            band = np.vstack([band, band[:1]])
+            ax.fill_between(theta, band[:, 0], band[:, 1], color=color, alpha=0.2, lw=0)
+            if len(banded) == 1:  # its entry right under the line it belongs to
+                handles.append(Patch(facecolor=color, alpha=0.2, lw=0, label=ci_label))
+        elif not banded and len(profiles) <= 3 and not np.isnan(r).any():
+            ax.fill(theta[:-1], r, color=color, alpha=0.06)  # more fills, or bands, are mud
+    if len(banded) > 1:
+        handles.append(Patch(facecolor="#888888", alpha=0.2, lw=0, label=f"shaded: {ci_label}"))
+    ax.set_xticks(theta[:-1], [LABELS.get(v, v) for v in order], fontsize=10)
+    ax.tick_params(axis="x", pad=8)
+    ax.set_ylim(0, rmax)
+    ax.set_yticks(np.linspace(0, rmax, 6)[1:-1])  # no label on the rim, where axis names sit
+    ax.set_rlabel_position(180 / len(order))
+    ax.tick_params(axis="y", labelsize=8, colors=_CAPTION_COLOR)
+    _titles(fig, title, note)
+    # Legend and caption go under the axis names, wherever those end (measured, not guessed).
+    to_fig = fig.transFigure.inverted()
+    renderer = fig.canvas.get_renderer()
+    below = ax.get_tightbbox(renderer).transformed(to_fig).y0 - 0.015
+    legend = fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, below),
+                        ncol=1 if len(handles) <= 4 else 2, fontsize=9, frameon=False)  # fmt: skip
+    below = legend.get_window_extent(renderer).transformed(to_fig).y0 - 0.01
+    fig.text(0.5, below, caption, ha="center", va="top", fontsize=8, color=_CAPTION_COLOR,
+             style="italic")  # fmt: skip
+    return fig
 
 
 def radar_chart(
@@ -70,60 +170,35 @@ def radar_chart(
     path: str | Path,
     *,
     title: str,
-    axis_order: Sequence[str] = PAPER_AXIS_ORDER,
+    axis_order: str | Sequence[str] = "paper",
     ci: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
     rmax: float = 100,
     note: str | None = None,
+    ci_label: str = CI_LABEL,
 ) -> Path:
-    """One polygon per model on axes laid out like the paper's figure; optional CI band.
+    """One polygon per model on axes in ``axis_order`` ("paper", "circumplex" or the values,
+    named in a caption), with optional CI bands that get a legend entry of their own.
 
     A value a model lacks is drawn as a gap, not as zero, so missing data cannot look like
     a strong dislike.
     """
-    plt = _pyplot()
-    angles = radar_angles(axis_order)
-    theta = np.array([angles[v] for v in axis_order] + [0.0])
-    theta[-1] = 2 * math.pi
-    fig = plt.figure(figsize=(8.4, 7.0))
-    ax = fig.add_axes((0.07, 0.05, 0.64, 0.76 if note else 0.8), projection="polar")
-    ax.set_theta_zero_location("N")
-    ax.set_theta_direction(-1)
-    colors = plt.get_cmap("tab10")
-    for i, (model, profile) in enumerate(profiles.items()):
-        r = np.array([profile.get(v, np.nan) for v in axis_order], float)
-        color = colors(i % 10)
-        ax.plot(theta, np.append(r, r[0]), color=color, lw=2, label=model)
-        if len(profiles) <= 3 and not np.isnan(r).any():  # fills of many models turn to mud
-            ax.fill(theta[:-1], r, color=color, alpha=0.06)
-        if ci and model in ci:
-            band = np.array([ci[model].get(v, (np.nan, np.nan)) for v in axis_order], float)
-            band = np.vstack([band, band[:1]])
-            ax.fill_between(theta, band[:, 0], band[:, 1], color=color, alpha=0.2, lw=0)
-    ax.set_xticks(theta[:-1], [LABELS.get(v, v) for v in axis_order], fontsize=10)
-    ax.tick_params(axis="x", pad=10)
-    ax.set_ylim(0, rmax)
-    ax.set_yticks(np.linspace(0, rmax, 6)[1:-1])  # no label on the rim, where axis names sit
-    ax.set_rlabel_position(180 / len(axis_order))
-    ax.tick_params(axis="y", labelsize=8, colors="#555555")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.02), fontsize=9, frameon=False)
-    _titles(fig, title, note)
+    fig = radar_figure(profiles, title=title, axis_order=axis_order, ci=ci, rmax=rmax,
+                       note=note, ci_label=ci_label)  # fmt: skip
     return _save(fig, path)
 
 
-def score_bars(
+def score_bars_figure(
     scores: pd.DataFrame,
-    path: str | Path,
     *,
     title: str,
     note: str | None = None,
     column: str = "score",
-) -> Path:
-    """Grouped bars per value (circumplex order), one bar per model, with bootstrap whiskers.
-
-    Whiskers come from ``score_table``'s ``ci_low``/``ci_high`` for ``column="score"`` and
-    from ``<column>_ci_low``/``<column>_ci_high`` otherwise (e.g. ``column="centred"``), so a
-    whisker is only ever drawn for the statistic it belongs to.
-    """
+    truth: Mapping[str, Mapping[str, float]] | None = None,
+    truth_label: str = "true profile",
+    ci_label: str = CI_LABEL,
+    ylabel: str | None = None,
+) -> Any:
+    """The grouped bar chart as a matplotlib figure (see ``score_bars``)."""
     plt = _pyplot()
     models = list(pd.unique(scores["model"]))
     values = [v for v in VALUES if v in set(scores["value"])]
@@ -133,22 +208,69 @@ def score_bars(
     width = 0.8 / max(len(models), 1)
     x = np.arange(len(values))
     fig, ax = plt.subplots(figsize=(min(16.0, 3 + len(values) * (0.5 + 0.15 * len(models))), 4.6))
+    handles: list[Any] = []
+    marks: list[Any] = []
+    whiskers = False
     for i, model in enumerate(models):
         rows = scores[scores["model"] == model].set_index("value").reindex(values)
         y = rows[column].to_numpy(float)
         yerr = None
         if {lo, hi} <= set(rows.columns):
             yerr = np.vstack([y - rows[lo], rows[hi] - y]).clip(min=0)
+            whiskers = True
         shift = (i - (len(models) - 1) / 2) * width
-        ax.bar(x + shift, y, width, label=model, yerr=yerr, capsize=2, error_kw=_WHISKER)
+        handles.append(
+            ax.bar(x + shift, y, width, label=model, yerr=yerr, capsize=2, error_kw=_WHISKER)
+        )
+        if truth and model in truth:
+            target = [truth[model].get(v, np.nan) for v in values]
+            marks = [ax.scatter(x + shift, target, marker="D", s=26, color="black", zorder=3,
+                                label=truth_label)]  # fmt: skip
+    if whiskers:  # a legend entry of its own: readers must not guess what the whiskers are
+        handles.append(
+            ax.errorbar([], [], yerr=[], fmt="none", capsize=2, label=ci_label, **_WHISKER)
+        )
+    handles += marks
     ax.set_xticks(x, [LABELS.get(v, v) for v in values], rotation=30, ha="right")
-    ax.set_ylabel(column)
+    default = {"score": "% yes", "centred": "centred score (points from the model's mean)"}
+    ax.set_ylabel(ylabel or default.get(column, column))
     if column == "score":
         ax.set_ylim(0, 105)  # room for a whisker that reaches 100
     ax.axhline(0, color="black", lw=0.6)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=9, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if len(handles) <= 4:  # one row between the titles and the bars
+        fig.subplots_adjust(top=0.78 if note else 0.83)
+        ax.legend(handles=handles, fontsize=9, frameon=False, loc="lower center",
+                  bbox_to_anchor=(0.5, 1.0), ncol=len(handles))  # fmt: skip
+    else:
+        ax.legend(handles=handles, fontsize=9, frameon=False, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0))  # fmt: skip
     _titles(fig, title, note)
+    return fig
+
+
+def score_bars(
+    scores: pd.DataFrame,
+    path: str | Path,
+    *,
+    title: str,
+    note: str | None = None,
+    column: str = "score",
+    truth: Mapping[str, Mapping[str, float]] | None = None,
+    truth_label: str = "true profile",
+    ci_label: str = CI_LABEL,
+    ylabel: str | None = None,
+) -> Path:
+    """Grouped bars per value (circumplex order), one bar per model, with bootstrap whiskers.
+
+    Whiskers come from ``score_table``'s ``ci_low``/``ci_high`` for ``column="score"`` and
+    from ``<column>_ci_low``/``<column>_ci_high`` otherwise (e.g. ``column="centred"``), so a
+    whisker is only ever drawn for the statistic it belongs to; the legend names them
+    (``ci_label``). ``truth`` (model -> value -> score), e.g. a simulated respondent's given
+    profile, is drawn as black diamonds on that model's bars.
+    """
+    fig = score_bars_figure(scores, title=title, note=note, column=column, truth=truth,
+                            truth_label=truth_label, ci_label=ci_label, ylabel=ylabel)  # fmt: skip
     return _save(fig, path)
 
 
@@ -234,121 +356,3 @@ def heatmap(
     fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     _titles(fig, title, note)
     return _save(fig, path)
-
-
-@dataclass(frozen=True)
-class ContactItem:
-    """One thumbnail on a contact sheet.
-
-    ``label`` is the keyword that retrieved the image, ``sublabel`` its rank and similarity
-    (e.g. "#1  0.312"); ``row`` groups items into one sheet row (normally the keyword), so a
-    reader sees at a glance whether a keyword retrieved what it was meant to.
-    """
-
-    image_path: Path
-    label: str
-    sublabel: str = ""
-    row: str | None = None
-
-
-# Contact-sheet geometry, in pixels.
-_PAD, _TITLE_H, _TEXT_H, _ROW_LABEL_W = 8, 36, 30, 150
-
-
-def sheet_grid(items: Sequence[ContactItem], columns: int = 5) -> list[tuple[int, int]]:
-    """(row, column) cell of each item. Items with a ``row`` key get one sheet row per key (in
-    first-seen order, wrapping after ``columns``); otherwise items fill ``columns``-wide rows."""
-    if columns < 1:
-        raise ValueError(f"columns={columns} must be at least 1, e.g. 5")
-    if not any(it.row is not None for it in items):
-        return [divmod(i, columns) for i in range(len(items))]
-    cells: list[tuple[int, int]] = []
-    seen: dict[str, list[int]] = {}  # row key -> [first sheet row, items so far]
-    next_row = 0
-    for it in items:
-        key = it.row or ""
-        if key not in seen:
-            seen[key] = [next_row, 0]
-        r0, k = seen[key]
-        row, col = r0 + k // columns, k % columns
-        if row >= next_row:
-            next_row = row + 1
-        seen[key][1] += 1
-        cells.append((row, col))
-    return cells
-
-
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    """DejaVu Sans from matplotlib's own data (wide glyph coverage: dashes, accents, ellipsis),
-    else PIL's default font; keyword lists may well contain non-ASCII words."""
-    import matplotlib
-    from PIL import ImageFont
-
-    dejavu = Path(matplotlib.get_data_path(), "fonts/ttf/DejaVuSans.ttf")
-    try:
-        return ImageFont.truetype(dejavu, size)
-    except OSError:
-        return ImageFont.load_default(size=size)
-
-
-def _fit(draw: Any, text: str, font: Any, width: int) -> str:
-    """``text`` cut (with an ellipsis) to ``width`` pixels, so labels never overlap neighbours."""
-    if draw.textlength(text, font=font) <= width:
-        return text
-    while text and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text + "…"
-
-
-def _tile(path: Path, size: tuple[int, int], font: Any) -> Any:
-    """The image letterboxed to ``size``, or a grey "missing" tile if it cannot be read."""
-    from PIL import Image, ImageDraw, ImageOps
-
-    try:
-        with Image.open(path) as im:
-            return ImageOps.pad(im.convert("RGB"), size, color=(235, 235, 235))
-    except (OSError, ValueError, Image.DecompressionBombError):
-        tile = Image.new("RGB", size, (160, 160, 160))
-        ImageDraw.Draw(tile).text((size[0] // 2, size[1] // 2), "missing", font=font, anchor="mm")
-        return tile
-
-
-def contact_sheet(
-    items: Sequence[ContactItem],
-    path: str | Path,
-    *,
-    title: str,
-    columns: int = 5,
-    thumb: tuple[int, int] = (144, 256),
-) -> Path:
-    """Grid of thumbnails (``thumb`` = width, height) with labels; a missing or unreadable
-    image becomes a grey "missing" tile, because one lost file must not lose the whole sheet."""
-    from PIL import Image, ImageDraw
-
-    cells = sheet_grid(items, columns)
-    by_row = any(it.row is not None for it in items)
-    n_rows = max((r for r, _ in cells), default=-1) + 1
-    n_cols = max((c for _, c in cells), default=-1) + 1
-    tw, th = thumb
-    left = _PAD + (_ROW_LABEL_W if by_row else 0)
-    width = left + max(n_cols, 1) * (tw + _PAD)
-    height = _TITLE_H + n_rows * (th + _TEXT_H + _PAD) + _PAD
-    sheet = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(sheet)
-    big, small = _font(18), _font(12)
-    draw.text((_PAD, _PAD), _fit(draw, title, big, width - 2 * _PAD), fill="black", font=big)
-    labelled_rows: set[int] = set()
-    for it, (r, c) in zip(items, cells, strict=True):
-        x, y = left + c * (tw + _PAD), _TITLE_H + r * (th + _TEXT_H + _PAD)
-        sheet.paste(_tile(it.image_path, thumb, small), (x, y))
-        lines = [it.sublabel] if by_row and it.label == it.row else [it.label, it.sublabel]
-        for k, line in enumerate(ln for ln in lines if ln):
-            text = _fit(draw, line, small, tw)
-            draw.text((x, y + th + 2 + 14 * k), text, fill="black", font=small)
-        if by_row and r not in labelled_rows and c == 0:
-            labelled_rows.add(r)
-            name = _fit(draw, str(it.row), big, _ROW_LABEL_W - _PAD)
-            draw.text((_PAD, y + th // 2), name, fill="black", font=big, anchor="lm")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(path, format="PNG")
-    return Path(path)

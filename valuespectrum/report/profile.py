@@ -11,15 +11,15 @@ from typing import Any
 
 from valuespectrum.values import LABELS, VALUES
 
-SIMULATED_NOTE = "SIMULATED respondent - a known-truth check of the instrument, not a real VLM"
-FIGURES = ("radar.png", "scores.png")
+SIMULATED_NOTE = "SIMULATED respondent: a known-truth check of the instrument, not a real VLM"
+FIGURES = ("radar.png", "radar.pdf", "scores.png", "scores.pdf")
 
 
 def render_table(
     scores, summary, *, label: str, true_profile=None, rho=None, probe_run: str = ""
 ) -> str:
     """The profile as a plain-text table; simulated results say so in the title."""
-    head = f"Value profile - {label}  (probe run {probe_run})"
+    head = f"Value profile: {label}, probe run {probe_run}"
     if true_profile:
         head += f"\n{SIMULATED_NOTE}"
     cols = (
@@ -61,9 +61,14 @@ def _pct(x: Any) -> str:
 
 
 def draw_profile(
-    scores, folder: Path, *, label: str, true_profile: dict[str, float] | None = None
+    scores,
+    folder: Path,
+    *,
+    label: str,
+    axis_order: str = "paper",
+    true_profile: dict[str, float] | None = None,
 ) -> None:
-    """Draw the radar and bar figures of ``scores`` into ``folder``.
+    """Draw the radar and bar figures of ``scores`` into ``folder`` (PNG and PDF each).
 
     ``true_profile`` (a simulated respondent's) is drawn beside the recovered one.
     """
@@ -72,19 +77,24 @@ def draw_profile(
     note = SIMULATED_NOTE if true_profile else None
     profile = {r.value: r.score for r in scores.itertuples()}
     ci = {r.value: (r.ci_low, r.ci_high) for r in scores.itertuples()}
-    profiles = {label: profile}
+    # The title names the model; legend entries say what each line is, without repeating it.
+    profiles, truth = {label: profile}, None
     if true_profile:
-        profiles = {f"{label} (recovered)": profile, "true profile": dict(true_profile)}
+        profiles = {"recovered profile": profile, "true profile": dict(true_profile)}
+        truth = {label: dict(true_profile)}
     radar_chart(
         profiles,
         folder / "radar.png",
-        title=f"Value profile - {label}",
+        title=f"Value profile: {label}",
+        axis_order=axis_order,
         ci={next(iter(profiles)): ci},
         note=note,
     )
     score_bars(
         scores.assign(model=label),
         folder / "scores.png",
-        title=f"% yes per value - {label}",
+        title=f"% yes per value: {label}",
         note=note,
+        truth=truth,
+        truth_label="true profile (given to the respondent)",
     )

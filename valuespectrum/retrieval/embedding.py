@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from valuespectrum.third_party import quiet_loading
+
 if TYPE_CHECKING:
     import torch
 
@@ -180,7 +182,7 @@ class ClipEmbedder:
         start = time.perf_counter()
         # Created on CPU inside a forked RNG: random init is then identical across processes and
         # devices, and the caller's global RNG state is left untouched.
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), quiet_loading():
             torch.manual_seed(self.spec.init_seed)
             try:
                 model, _, preprocess = open_clip.create_model_and_transforms(
@@ -201,8 +203,17 @@ class ClipEmbedder:
         self._preprocess = preprocess
         self._tokenizer = open_clip.get_tokenizer(self.spec.arch)
         millions = sum(p.numel() for p in model.parameters()) / 1e6
+        weights = (
+            f"weights {self.spec.pretrained}"
+            if self.spec.pretrained
+            else f"random init (seed {self.spec.init_seed}, no pretrained weights)"
+        )
         logger.info(
-            "loaded %s (%.1f M params) in %.2f s", self.tag, millions, time.perf_counter() - start
+            "embedder %s: %s, %.1f M params, loaded in %.2f s",
+            self.spec.name,
+            weights,
+            millions,
+            time.perf_counter() - start,
         )
 
     def preprocess_images(self, paths: Sequence[Path]) -> torch.Tensor:
@@ -321,9 +332,28 @@ class CaptionEncoder:
         from transformers import AutoModel, AutoTokenizer
 
         _limit_torch_threads()
-        self._tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        self._model = AutoModel.from_pretrained(folder, local_files_only=True)
-        self._model.to(self.device).eval()
+        start = time.perf_counter()
+        with quiet_loading():
+            self._tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+            model, report = AutoModel.from_pretrained(
+                folder, local_files_only=True, output_loading_info=True
+            )
+        self._model = model.to(self.device).eval()
+        missing = sorted(report.get("missing_keys") or ())
+        if missing:  # transformers' own report was silenced with its progress bar
+            logger.warning(
+                "caption encoder %s: %d weights missing from %s and randomly initialised (%s)",
+                self.tag,
+                len(missing),
+                folder,
+                ", ".join(missing[:3]),
+            )
+        logger.info(
+            "caption encoder %s: weights of the %s package, loaded in %.2f s",
+            self.tag,
+            _MINILM_PACKAGE,
+            time.perf_counter() - start,
+        )
         return self
 
     def embed_texts(self, texts: Sequence[str | None], batch_size: int = 64) -> np.ndarray:

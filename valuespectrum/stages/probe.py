@@ -29,10 +29,14 @@ from valuespectrum.probe.plan import (
 )
 from valuespectrum.probe.prompts import describe_messages, why_messages
 from valuespectrum.probe.results import profile_metrics, score_answers
+from valuespectrum.report.profile import FIGURES
 from valuespectrum.retrieval.steps import ensure_retrieval
 from valuespectrum.store import ProbeStore, content_id
 
 log = logging.getLogger(__name__)
+# The printed table also goes to the job log: conf/config.yaml sends this logger to Hydra's
+# log file only, so the terminal shows the table once (printed), not twice.
+results_log = logging.getLogger("valuespectrum.results")
 
 
 def run(ctx) -> dict[str, float]:
@@ -124,17 +128,20 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
                     " within keywords) have zero width; use k >= 2 for intervals")
     with ctx.store.connect() as con:
         ProbeStore.replace_scores(con, probe_run, result.scores)
-    print(
-        render_table(
-            result.scores, result.summary, label=cfg.model.label or cfg.model.name,
-            true_profile=true_profile, rho=result.rho, probe_run=probe_run,
-        )
+    table = render_table(
+        result.scores, result.summary, label=cfg.model.label or cfg.model.name,
+        true_profile=true_profile, rho=result.rho, probe_run=probe_run,
     )
+    print(table)
+    results_log.info("value profile\n%s", table)
     if not cached.exists():
         label = cfg.model.label or cfg.model.name
 
         def write(tmp: Path) -> None:
-            draw_profile(result.scores, tmp, label=label, true_profile=true_profile)
+            draw_profile(
+                result.scores, tmp, label=label, axis_order=cfg.plots.axis_order,
+                true_profile=true_profile,
+            )
             frame.to_parquet(tmp / "answers.parquet", index=False)
             result.scores.to_parquet(tmp / "scores.parquet", index=False)
 
@@ -155,6 +162,8 @@ def _results_folder(ctx, probe_run: str, answers) -> Path:
             "hedonism_in": cfg.scoring.hedonism_in,
             "label": cfg.model.label,
             "profile": cfg.model.profile,
+            "axis_order": cfg.plots.axis_order,
+            "figures": FIGURES,  # a folder from before a new figure format is redrawn
         }
     )
     return ctx.workspace / "probe" / probe_run / digest
@@ -175,7 +184,7 @@ def _log_results(ctx, folder: Path, probe_run: str) -> None:
     """Copy the probe's files into this job's output folder and log them to MLflow."""
     out = ctx.output_dir / "probe"
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("radar.png", "scores.png", "answers.parquet", "scores.parquet"):
+    for name in (*FIGURES, "answers.parquet", "scores.parquet"):
         stem, ext = name.split(".")
         dest = out / (f"{stem}-{probe_run}.{ext}" if ext == "parquet" else name)
         shutil.copyfile(folder / name, dest)

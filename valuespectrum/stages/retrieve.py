@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from valuespectrum.retrieval.steps import ensure_retrieval
+from valuespectrum.retrieval.steps import ensure_retrieval, make_embedder
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +41,46 @@ def _metrics(table, n_queries: int, k: int, reused: bool) -> dict[str, float]:
     return metrics
 
 
+def sheet_header(
+    caption_weight: float, embedder_tag: str, caption_tag: str | None, pretrained: str | None
+) -> tuple[list[str], str | None]:
+    """(subtitle lines, warning) for a contact sheet: which score ranks the thumbnails, which
+    models produced it, and a warning when the CLIP model has random weights."""
+    w = caption_weight
+    if w == 0:
+        score = "score: image similarity (CLIP image vs keyword text)"
+    elif w == 1:
+        score = "score: caption similarity (caption text vs keyword)"
+    else:
+        score = f"score: fused = {1 - w:.2g} image + {w:.2g} caption similarity to the keyword"
+    models = f"embedder: {embedder_tag}" + (f" | captions: {caption_tag}" if w > 0 else "")
+    warning = None
+    if pretrained is None:
+        rest = {0: "so this ranking is noise", 1: "and take no part in this ranking"}
+        warning = "random-init CLIP: image similarities carry no meaning, " + rest.get(
+            w, "only the caption part of this score does"
+        )
+    return [score, models], warning
+
+
 def _log_artifacts(ctx, table, run_id: str) -> None:
-    from valuespectrum.report.plots import ContactItem, contact_sheet
+    from valuespectrum.report.contact_sheets import ContactItem, contact_sheet
     from valuespectrum.values import LABELS
 
+    cfg = ctx.cfg
     out = ctx.output_dir / "retrieval"
     out.mkdir(parents=True, exist_ok=True)
     parquet = out / f"retrievals-{run_id}.parquet"
     table.to_parquet(parquet, index=False)
     ctx.tracker.log_artifact(parquet, "retrieval")
+    embedder = make_embedder(cfg.embedder)  # nothing is loaded: only its tags are read
+    captions = embedder.caption_encoder
+    subtitle, warning = sheet_header(
+        cfg.retrieve.caption_weight,
+        embedder.tag,
+        captions.tag if captions is not None else None,
+        cfg.embedder.pretrained,
+    )
     for value, group in table.groupby("value", sort=False):
         items: Sequence[ContactItem] = [
             ContactItem(
@@ -61,8 +92,12 @@ def _log_artifacts(ctx, table, run_id: str) -> None:
             for r in group.itertuples()
         ]
         sheet = contact_sheet(
-            items, out / f"contact-{value}.png",
-            title=f"{LABELS.get(value, value)} — run {run_id} (k={ctx.cfg.retrieve.k})",
-            columns=ctx.cfg.retrieve.k,
+            items,
+            out / f"contact-{value}.png",
+            title=f"{LABELS.get(value, value)}: top {cfg.retrieve.k} per keyword (run {run_id})",
+            columns=cfg.retrieve.k,
+            subtitle=subtitle,
+            warning=warning,
         )
-        ctx.tracker.log_artifact(Path(sheet), "retrieval/contact_sheets")
+        # The PDF beside it wraps the same pixels: kept on disk for papers, not logged twice.
+        ctx.tracker.log_artifact(sheet, "retrieval/contact_sheets")
