@@ -112,8 +112,8 @@ def test_planted_neighbours_in_order_without_reuse(
     assert beach.image_score.iloc[0] == pytest.approx(float(_unit(e0 + 0.05 * e1)[0]), abs=1e-5)
     assert (table.embedder == "tiny_clip@random-seed0").all()
     assert table.index_fingerprint.nunique() == 1 and table.caption_score.isna().all()
-    assert (tmp_path / "out" / "retrieval" / "contact-hedonism.png").is_file()
-    assert (tmp_path / "out" / "retrieval" / "contact-hedonism.pdf").is_file()
+    assert (tmp_path / "out" / "retrieval" / "contact_sheets" / "contact-hedonism.png").is_file()
+    assert (tmp_path / "out" / "retrieval" / "contact_sheets" / "contact-hedonism.pdf").is_file()
     # The sheet says what ranked the thumbnails, with which model, and that it is random.
     assert len(sheets) == 2 and sheets[0]["columns"] == 2
     subtitle, warning = sheets[0]["subtitle"], sheets[0]["warning"]

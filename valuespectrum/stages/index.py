@@ -37,13 +37,13 @@ def run(ctx) -> dict[str, float]:
         )
 
     metrics["images_embedded"] = _fill(
-        ctx, files.image, shots, embedder.dim, embedder.tag, "image", embed_images
+        ctx, files.image, shots, lambda: embedder.dim, embedder.tag, "image", embed_images
     )
     captions = embedder.caption_encoder
     if captions is not None and files.caption is not None:
         with_caption = [r for r in shots if r.caption and r.caption.strip()]
         metrics["captions_embedded"] = _fill(
-            ctx, files.caption, with_caption, captions.dim, captions.tag, "caption",
+            ctx, files.caption, with_caption, lambda: captions.dim, captions.tag, "caption",
             lambda rows: captions.embed_texts([r.caption for r in rows]),
         )
         metrics["captionless"] = float(len(shots) - len(with_caption))
@@ -54,12 +54,16 @@ def _fill(
     ctx,
     path: Path,
     rows: Sequence[ScreenshotRow],
-    dim: int,
+    dim: Callable[[], int],
     tag: str,
     kind: str,
     embed: Callable[[Sequence[ScreenshotRow]], np.ndarray],
 ) -> float:
-    """Add the vectors of ``rows`` missing from the index at ``path``; return how many."""
+    """Add the vectors of ``rows`` missing from the index at ``path``; return how many.
+
+    ``dim`` is asked only when an index must be created: a re-run with nothing to embed never
+    imports the model library.
+    """
     from valuespectrum.retrieval.index import VectorIndex
 
     present = _keys(path)
@@ -72,16 +76,19 @@ def _fill(
         keys = np.array([r.id for r in chunk], dtype=np.uint64)
         with ctx.store.lock():
             # Re-read under the lock: a sibling job may have saved vectors meanwhile.
-            index = VectorIndex.open(path, view=False) if path.exists() else VectorIndex.create(dim)
+            exists = path.exists()
+            index = VectorIndex.open(path, view=False) if exists else VectorIndex.create(dim())
             added += index.add(keys, vectors)
             index.save(path)
             with ctx.store.connect(locked=False) as con:
-                ctx.store.record_embeddings(con, keys.tolist(), tag, kind, path.name, dim)
+                ctx.store.record_embeddings(con, keys.tolist(), tag, kind, path.name, index.dim)
     with ctx.store.lock(), ctx.store.connect(locked=False) as con:
         # Rows lost to a kill between saving the index and recording them are restored here.
         final = _keys(path)
         missing = final - ctx.store.embedded_ids(con, tag, kind)
-        ctx.store.record_embeddings(con, sorted(missing), tag, kind, path.name, dim)
+        if missing:
+            dim_now = VectorIndex.open(path, view=True).dim
+            ctx.store.record_embeddings(con, sorted(missing), tag, kind, path.name, dim_now)
     return float(added)
 
 

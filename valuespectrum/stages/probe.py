@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from valuespectrum.probe.plan import (
 )
 from valuespectrum.probe.prompts import describe_messages, why_messages
 from valuespectrum.probe.results import profile_metrics, score_answers
+from valuespectrum.report.artifacts import fill_once
 from valuespectrum.report.profile import FIGURES
 from valuespectrum.retrieval.steps import ensure_retrieval
 from valuespectrum.store import ProbeStore, content_id
@@ -145,7 +144,7 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
             frame.to_parquet(tmp / "answers.parquet", index=False)
             result.scores.to_parquet(tmp / "scores.parquet", index=False)
 
-        _write_results(folder, write)
+        fill_once(folder, write, mark="scores.parquet")
     _log_results(ctx, folder, probe_run)
     return profile_metrics(result, frame)
 
@@ -169,23 +168,12 @@ def _results_folder(ctx, probe_run: str, answers) -> Path:
     return ctx.workspace / "probe" / probe_run / digest
 
 
-def _write_results(folder: Path, draw) -> None:
-    """Fill ``folder`` atomically (scores.parquet last is the completion mark)."""
-    tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    draw(tmp)
-    if folder.exists():  # a sibling job finished the same folder meanwhile
-        shutil.rmtree(tmp)
-        return
-    os.replace(tmp, folder)
-
-
 def _log_results(ctx, folder: Path, probe_run: str) -> None:
-    """Copy the probe's files into this job's output folder and log them to MLflow."""
-    out = ctx.output_dir / "probe"
-    out.mkdir(parents=True, exist_ok=True)
-    for name in (*FIGURES, "answers.parquet", "scores.parquet"):
+    """Copy the probe's files into this job's output folder and log them (or a reference)."""
+    from valuespectrum.report.artifacts import publish
+
+    def rename(name: str) -> str:
         stem, ext = name.split(".")
-        dest = out / (f"{stem}-{probe_run}.{ext}" if ext == "parquet" else name)
-        shutil.copyfile(folder / name, dest)
-        ctx.tracker.log_artifact(dest, "probe")
+        return f"{stem}-{probe_run}.{ext}" if ext == "parquet" else name
+
+    publish(ctx, folder, (*FIGURES, "answers.parquet", "scores.parquet"), "probe", rename=rename)

@@ -64,15 +64,11 @@ def sheet_header(
 
 
 def _log_artifacts(ctx, table, run_id: str) -> None:
-    from valuespectrum.report.contact_sheets import ContactItem, contact_sheet
-    from valuespectrum.values import LABELS
+    """Draw the table and contact sheets once per retrieval run (and header), then publish."""
+    from valuespectrum.report.artifacts import fill_once, publish
+    from valuespectrum.store import content_id
 
     cfg = ctx.cfg
-    out = ctx.output_dir / "retrieval"
-    out.mkdir(parents=True, exist_ok=True)
-    parquet = out / f"retrievals-{run_id}.parquet"
-    table.to_parquet(parquet, index=False)
-    ctx.tracker.log_artifact(parquet, "retrieval")
     embedder = make_embedder(cfg.embedder)  # nothing is loaded: only its tags are read
     captions = embedder.caption_encoder
     subtitle, warning = sheet_header(
@@ -81,17 +77,42 @@ def _log_artifacts(ctx, table, run_id: str) -> None:
         captions.tag if captions is not None else None,
         cfg.embedder.pretrained,
     )
+    layout = content_id({"subtitle": subtitle, "warning": warning, "sheets": SHEETS_VERSION})
+    folder = ctx.workspace / "retrieval" / run_id / layout
+    values = list(dict.fromkeys(table["value"]))
+    names = [f"retrievals-{run_id}.parquet", *(f"contact-{v}.png" for v in values)]
+
+    def draw(tmp: Path) -> None:
+        _draw_sheets(cfg, table, run_id, tmp, subtitle, warning)
+        table.to_parquet(tmp / names[0], index=False)  # last: the completion mark
+
+    fill_once(folder, draw, mark=names[0])
+    publish(ctx, folder, names[:1], "retrieval")
+    pdfs = [n.replace(".png", ".pdf") for n in names[1:]]
+    publish(ctx, folder, names[1:], "retrieval/contact_sheets", unlogged=pdfs)
+
+
+# Bump when the drawing changes, so sheets kept in workspaces are redrawn once.
+SHEETS_VERSION = 2
+
+
+def _draw_sheets(cfg, table, run_id: str, out: Path, subtitle, warning) -> None:
+    from valuespectrum.report.contact_sheets import ContactItem, contact_sheet
+    from valuespectrum.values import LABELS
+
+    workspace = cfg.paths.workspace_path()
     for value, group in table.groupby("value", sort=False):
         items: Sequence[ContactItem] = [
             ContactItem(
-                image_path=ctx.workspace / Path(r.file_path),
+                image_path=workspace / Path(r.file_path),
                 label=r.keyword,
                 sublabel=f"#{r.rank}  {r.score:.3f}",
                 row=r.keyword,
             )
             for r in group.itertuples()
         ]
-        sheet = contact_sheet(
+        # The PDF written beside each PNG wraps the same pixels: kept on disk, not logged.
+        contact_sheet(
             items,
             out / f"contact-{value}.png",
             title=f"{LABELS.get(value, value)}: top {cfg.retrieve.k} per keyword (run {run_id})",
@@ -99,5 +120,3 @@ def _log_artifacts(ctx, table, run_id: str) -> None:
             subtitle=subtitle,
             warning=warning,
         )
-        # The PDF beside it wraps the same pixels: kept on disk for papers, not logged twice.
-        ctx.tracker.log_artifact(sheet, "retrieval/contact_sheets")
