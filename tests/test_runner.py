@@ -1,17 +1,27 @@
-"""End to end through `python run.py`: a tracked run with its artifacts, and sweeps — sequential
-and parallel (joblib) over one workspace — that finish without lock errors or lost rows."""
+"""End to end through `python run.py`: a tracked run with its artifacts, sweeps — sequential
+and parallel (joblib) over one workspace — that finish without lock errors or lost rows, backends
+checked before any work, and runs stopped by Ctrl-C or SIGKILL that end marked KILLED."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.conftest import ROOT
+from tests.fakes.status_server import StatusServer, closed_port_url
+from valuespectrum.retrieval.embedding import WeightsUnavailableError
+from valuespectrum.runner import preflight, run
 from valuespectrum.tracking import REDACTED, flatten
+from valuespectrum.tracking_backend import TrackingUnavailableError
 
 STAGES = "stages=[collect,index,retrieve]"
 
@@ -116,3 +126,131 @@ def test_params_redact_secrets_but_keep_env_var_names() -> None:
     )
     assert flat["model.api_key"] == REDACTED and flat["token"] == REDACTED
     assert flat["model.api_key_env"] == "OPENAI_API_KEY" and flat["k"] == 5
+
+
+# --- pre-flight of backends, and how a run ends when stopped ---------------------------------
+
+def _run_fails(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    res = subprocess.run(
+        [sys.executable, "run.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", **(env or {})},
+    )
+    assert res.returncode == 2, res.stdout[-2000:] + res.stderr[-2000:]
+    assert res.stderr.count("\n") == 1, res.stderr  # one line, no traceback
+    return res
+
+
+def test_unusable_tracking_uri_or_missing_weights_stop_before_any_work(tmp_path) -> None:
+    ws = tmp_path / "ws"
+    common = (f"paths.workspace={ws}", f"hydra.run.dir={tmp_path}/run", "corpus.n=5")
+    uri = closed_port_url()
+    res = _run_fails(f"tracking.uri={uri}", *common)
+    assert res.stderr.startswith(f"error: tracking.uri={uri}: cannot reach")
+    assert "tracking.enabled=false" in res.stderr
+    res = _run_fails(
+        "embedder=clip_vitb32", "stages=[collect,index]", *common,
+        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")},
+    )
+    assert "laion2b_s34b_b79k" in res.stderr and "embedder=tiny_clip" in res.stderr
+    assert not ws.exists()  # nothing collected
+
+
+def test_weights_are_checked_only_when_a_stage_embeds(make_config, monkeypatch, tmp_path) -> None:
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    clip = "embedder=clip_vitb32"
+    preflight(make_config(clip, "stages=[collect]"))
+    preflight(make_config(clip, "stages=[probe]"))  # the respondent perceives captions
+    for stages in ("[collect,index]", "[retrieve]"):
+        with pytest.raises(WeightsUnavailableError):
+            preflight(make_config(clip, f"stages={stages}"))
+    with pytest.raises(WeightsUnavailableError):
+        preflight(make_config(clip, "stages=[probe]", "model.perceive=clip"))
+
+
+def _lock_free(path: Path) -> bool:
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return True
+
+
+@pytest.fixture
+def saved_environ():
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_a_server_failing_after_preflight_is_given_up_soon_without_the_workspace_lock(
+    make_config, tmp_path, monkeypatch, saved_environ
+) -> None:
+    ws = tmp_path / "ws"
+    lock_free: list[bool] = []
+
+    def status(method: str, path: str) -> int:  # healthy for the check, then failing
+        return 200 if method == "GET" and "/experiments/search" in path else 503
+
+    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", raising=False)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0")
+    def on_request(method: str, path: str) -> None:
+        if "/experiments/search" not in path:  # past pre-flight: the workspace exists
+            lock_free.append(_lock_free(ws / ".lock"))
+
+    server = StatusServer(status, {"experiments": []}, on_request=on_request)
+    with server:
+        cfg = make_config(f"tracking.uri={server.url}", "stages=[collect]", workspace=ws)
+        with pytest.raises(TrackingUnavailableError) as info:
+            run(cfg, output_dir=tmp_path / "out")
+    assert f"tracking.uri={server.url}" in str(info.value) and "\n" not in str(info.value)
+    failing = [p for _, p in server.requests if "/experiments/search" not in p]
+    assert len(failing) == 3  # one try and two retries, not eight over four minutes
+    assert lock_free and all(lock_free)
+
+
+def _start_collect(ws: Path, out: Path) -> subprocess.Popen:
+    """A tracked collect job that has just started its stage."""
+    proc = subprocess.Popen(
+        [sys.executable, "run.py", "stages=[collect]", "corpus.n=5000", "progress=false",
+         f"paths.workspace={ws}", f"hydra.run.dir={out}"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+    )
+    guard = threading.Timer(120, proc.kill)  # never hang the suite if the log line changes
+    guard.start()
+    try:
+        for line in proc.stdout:
+            if "stage collect: start" in line:
+                return proc
+    finally:
+        guard.cancel()
+    raise AssertionError(f"job ended before its stage started: {proc.stderr.read()[-2000:]}")
+
+
+def test_ctrl_c_ends_in_one_line_and_runs_of_killed_jobs_are_marked_killed(tmp_path) -> None:
+    ws = tmp_path / "ws"
+    hard = _start_collect(ws, tmp_path / "hard")
+    hard.kill()  # SIGKILL: no chance to close its MLflow run
+    hard.communicate()
+    soft = _start_collect(ws, tmp_path / "soft")
+    time.sleep(1.0)
+    soft.send_signal(signal.SIGINT)
+    _, err = soft.communicate(timeout=60)
+    assert soft.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert lines[-1] == (
+        f"interrupted: finished work is saved in {ws}; run the same command again to resume"
+    )
+    assert len(lines) <= 2, err
+    _, runs = _mlflow_runs(ws)
+    assert [r.info.status for r in sorted(runs, key=lambda r: r.info.start_time)] == [
+        "KILLED", "KILLED"
+    ]
+    assert all(r.info.end_time for r in runs)

@@ -1,6 +1,8 @@
 """Command line entry: compose with Hydra, validate into a typed ``Config``, hand to the runner.
 
-No logic lives here; nothing below this module sees a DictConfig.
+No logic lives here; nothing below this module sees a DictConfig. Known failures end in one
+line on stderr: exit 2 for a mistake in the command or config, 3 for too many failed calls,
+130 for Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import hydra
 from omegaconf import DictConfig
 
 from valuespectrum.config import Config, ConfigError, load_config
+from valuespectrum.config.overrides import check_overrides
 from valuespectrum.models.calls import ErrorRateExceeded
 from valuespectrum.retrieval.embedding import WeightsUnavailableError
+from valuespectrum.tracking_backend import TrackingUnavailableError
 
 log = logging.getLogger("valuespectrum")
 
@@ -23,14 +27,27 @@ log = logging.getLogger("valuespectrum")
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 
+def main() -> None:
+    """``python run.py``: command-line mistakes in one line, then the Hydra job; Ctrl-C too."""
+    problem = check_overrides(sys.argv[1:], Path(CONF_DIR))
+    if problem:
+        _fail(problem, 2)
+    try:
+        job()
+    except KeyboardInterrupt:  # a second Ctrl-C while the job was already winding down
+        print("interrupted; run the same command again to resume", file=sys.stderr)
+        sys.exit(130)
+
+
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
-def main(raw: DictConfig) -> None:
+def job(raw: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
     from valuespectrum import runner
 
     hc = HydraConfig.get()
+    cfg: Config | None = None
     try:
         cfg = load_config(raw)
         runner.run(
@@ -40,14 +57,26 @@ def main(raw: DictConfig) -> None:
             sweep_key=str(Path(hc.sweep.dir).resolve()) if hc.mode == RunMode.MULTIRUN else None,
         )
     except (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except WeightsUnavailableError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        _fail(str(exc), 2)
+    except (WeightsUnavailableError, TrackingUnavailableError) as exc:
+        _fail(str(exc), 2)
     except ErrorRateExceeded as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(3)
+        _fail(str(exc), 3)
+    except KeyboardInterrupt:
+        # Every stage writes as it goes (content-hash ids, insert-if-absent, the call cache), so
+        # what finished is kept and a re-run picks up the rest.
+        where = cfg.paths.workspace_path() if cfg else "the workspace"
+        print(
+            f"interrupted: finished work is saved in {where}; "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
+        sys.exit(130)
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
 
 
 def compose(overrides: list[str] | None = None) -> Config:

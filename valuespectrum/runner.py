@@ -52,6 +52,28 @@ def preflight(cfg: Config) -> None:
                 f"corpus.path={cfg.corpus.path} is not a folder; point corpus.path at a "
                 "folder of images"
             )
+    check_embedder_weights(cfg, stages)
+    check_tracking(cfg)
+
+
+def check_embedder_weights(cfg: Config, stages: list[str]) -> None:
+    """Pretrained CLIP weights must be loadable when a selected stage embeds: index (images),
+    retrieve (keywords), probe with a simulated respondent that perceives through CLIP."""
+    clip_probe = "probe" in stages and cfg.model.simulated and cfg.model.perceive != "caption"
+    if not ({"index", "retrieve"} & set(stages) or clip_probe):
+        return
+    from valuespectrum.retrieval.weights import check_weights
+
+    check_weights(cfg.embedder.arch, cfg.embedder.pretrained)
+
+
+def check_tracking(cfg: Config) -> None:
+    """The tracking backend must answer now, not after the work (or four minutes of retries)."""
+    if not cfg.tracking.enabled:
+        return
+    from valuespectrum.tracking_backend import check_backend
+
+    check_backend(cfg.tracking.tracking_uri(cfg.paths.workspace_path()))
 
 
 def run(
@@ -78,7 +100,7 @@ def run(
             run_name=run_name,
             artifact_root=workspace / "mlartifacts",
             sweep_key=sweep_key,
-            lock=store.lock,
+            lock=store.tracking_lock,
         )
     else:
         tracking_cm = nullcontext(NullTracker())

@@ -11,12 +11,16 @@ import json
 import logging
 import os
 import re
+import socket
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
+
+from valuespectrum.tracking_backend import TrackingUnavailableError, use_short_http_retries
 
 log = logging.getLogger(__name__)
 
@@ -104,29 +108,43 @@ def mlflow_run(
 ) -> Iterator[MlflowTracker]:
     """Open one MLflow run for this job; nest it under the sweep's parent run if any.
 
-    ``lock`` is the workspace lock: creating the experiment and the parent run must not race
-    between parallel jobs, or a sweep ends with two parents.
+    ``lock`` serialises setup between the jobs of a workspace: creating the experiment and the
+    parent run must not race between parallel jobs, or a sweep ends with two parents. The runner
+    passes a lock of its own for this, never the workspace (DuckDB) lock, and MLflow's HTTP
+    retries are kept short, so a failing server stalls no other job's data work.
     """
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    use_short_http_retries()
+    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
-    with lock():
-        # Creating the client may create and migrate the sqlite schema: never two at once.
-        client = MlflowClient(tracking_uri=uri)
-        exp = client.get_experiment_by_name(experiment)
-        exp_id = (
-            exp.experiment_id
-            if exp
-            else client.create_experiment(experiment, artifact_location=artifact_root.as_uri())
-        )
-        tags: dict[str, str] = {}
-        if sweep_key:
-            tags["mlflow.parentRunId"] = _parent_run(client, exp_id, sweep_key)
-    run = client.create_run(exp_id, run_name=run_name, tags=tags)
+    try:
+        with lock():
+            # Creating the client may create and migrate the sqlite schema: never two at once.
+            client = MlflowClient(tracking_uri=uri)
+            exp = client.get_experiment_by_name(experiment)
+            exp_id = (
+                exp.experiment_id
+                if exp
+                else client.create_experiment(experiment, artifact_location=artifact_root.as_uri())
+            )
+            tags: dict[str, str] = {}
+            if sweep_key:
+                tags["mlflow.parentRunId"] = _parent_run(client, exp_id, sweep_key)
+        mark_stale_runs(client, exp_id)
+        run = client.create_run(exp_id, run_name=run_name, tags={**tags, **process_tags()})
+    except MlflowException as exc:
+        raise TrackingUnavailableError(
+            f"tracking.uri={uri}: the tracking backend failed ({_first_line(exc)}); "
+            "check the server or set tracking.enabled=false"
+        ) from None
     status = "FAILED"
     try:
         yield MlflowTracker(client, run.info.run_id)
         status = "FINISHED"
+    except BaseException as exc:
+        status = end_status(exc)
+        raise
     finally:
         client.set_terminated(run.info.run_id, status=status)
 
@@ -189,3 +207,87 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[f"version.{name}"] = "absent"
     return out
+
+
+# --- how runs end, and runs left behind by killed processes -----------------------------------
+
+def end_status(exc: BaseException) -> str:
+    """KILLED for Ctrl-C (or an exit with 130), FAILED for everything else that went wrong."""
+    interrupted = isinstance(exc, KeyboardInterrupt) or (
+        isinstance(exc, SystemExit) and exc.code == 130
+    )
+    return "KILLED" if interrupted else "FAILED"
+
+
+def process_tags() -> dict[str, str]:
+    """Which process owns a run: lets a later job tell a run whose process vanished."""
+    tags = {"valuespectrum.host": socket.gethostname(), "valuespectrum.pid": str(os.getpid())}
+    start = _process_start(os.getpid())
+    if start is not None:
+        tags["valuespectrum.pid_start"] = start
+    namespace = _pid_namespace()
+    if namespace is not None:  # containers sharing a host name each number their own pids
+        tags["valuespectrum.pid_ns"] = namespace
+    return tags
+
+
+def mark_stale_runs(client: Any, exp_id: str) -> list[str]:
+    """Mark KILLED the RUNNING runs this host started from processes that no longer exist
+    (killed with SIGKILL, out of memory, a lost node): MLflow would show them running forever.
+    Runs from other hosts or pid namespaces are left alone: their processes cannot be seen
+    from here."""
+    host = socket.gethostname().replace("'", "")
+    running = client.search_runs(
+        [exp_id],
+        filter_string=f"attributes.status = 'RUNNING' and tags.`valuespectrum.host` = '{host}'",
+        max_results=1000,
+    )
+    stale = []
+    namespace = _pid_namespace()
+    for run in running:
+        tags = run.data.tags
+        pid = tags.get("valuespectrum.pid", "")
+        if tags.get("valuespectrum.pid_ns", namespace) != namespace:
+            continue
+        if pid.isdigit() and not _alive(int(pid), tags.get("valuespectrum.pid_start")):
+            now_ms = int(time.time() * 1000)
+            client.set_terminated(run.info.run_id, status="KILLED", end_time=now_ms)
+            stale.append(run.info.run_id)
+    if stale:
+        log.info("marked %d run(s) of vanished processes KILLED: %s", len(stale), stale)
+    return stale
+
+
+def _alive(pid: int, start: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    now = _process_start(pid)
+    if now == "zombie":
+        return False
+    return start is None or now is None or now == start  # a reused pid is another process
+
+
+def _process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux), "zombie", or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+    return "zombie" if fields[0] == "Z" else fields[19]
+
+
+def _pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,24 +40,18 @@ class Store(CorpusSQL, RetrievalSQL):
     def lock(self) -> Iterator[None]:
         """Exclusive workspace lock across processes (held while a block touches shared files)."""
         self.workspace.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+") as fh:
-            deadline = time.monotonic() + self.lock_timeout_s
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(
-                            f"workspace {self.workspace} stayed locked for "
-                            f"{self.lock_timeout_s:.0f}s; is another run stuck? "
-                            f"(lock file {self.lock_path})"
-                        ) from None
-                    time.sleep(0.05)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with file_lock(self.lock_path, self.lock_timeout_s, f"workspace {self.workspace}"):
+            yield
+
+    def tracking_lock(self) -> AbstractContextManager[None]:
+        """Serialises MLflow setup (schema, experiment, sweep parent) between jobs of this
+        workspace. A lock of its own, never the database lock: a slow tracking server must not
+        hold up any job's data work."""
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        return file_lock(
+            self.workspace / ".tracking.lock", self.lock_timeout_s,
+            f"tracking setup of {self.workspace}",
+        )
 
     @contextmanager
     def connect(self, *, locked: bool = True) -> Iterator[Any]:
@@ -90,6 +84,28 @@ class Store(CorpusSQL, RetrievalSQL):
             raise ValueError(f"unknown table {table}")
         sql = f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")
         return int(con.execute(sql, list(params)).fetchone()[0])
+
+
+@contextmanager
+def file_lock(path: Path, timeout_s: float, what: str) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` across processes; gives up after ``timeout_s``."""
+    with open(path, "a+") as fh:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"{what} stayed locked for {timeout_s:.0f}s; is another run stuck? "
+                        f"(lock file {path})"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def ensure_workspace(workspace: Path) -> Path:
