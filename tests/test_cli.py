@@ -48,7 +48,7 @@ def test_mistakes_get_one_line_with_the_fix(args: list[str], message: str) -> No
         ["-m", "retrieve.k=range(2,4)", "probe.samples=1,2"],
         ["experiment=paper_preference", "model=gpt4o", "corpus=folder", "corpus.path=/data/shots"],
         ["stages=[probe]", "model.generation.temperature=0.5", "model.profile.power=50"],
-        ["+model.revision=abc", "probe.text.decision='Do you like it? (Yes or No)'"],
+        ["+model.revision=abc", "prompts.decision='Do you like it? (Yes or No)'"],
         ["value_keywords.values.power.keywords=[money,status]", "embedder.pretrained=null"],
         ["paths.workspace=/tmp/ws", "hydra.run.dir=/tmp/out", "tracking.uri=http://h:5000"],
         ["--config-name", "other", "whatever=1"],  # another config: Hydra alone judges

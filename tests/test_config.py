@@ -69,6 +69,15 @@ def test_radar_axis_order_defaults_to_the_papers_and_can_be_the_circumplex() -> 
         (["retrieve.caption_weight=1.5"], "retrieve.caption_weight=1.5"),
         (["stages=[collect,indx]"], "unknown stage(s) ['indx']"),
         (["model.backend=foo"], "model.backend='foo' is not allowed"),
+        (["model=gpt4o", "model.device=cuda"], "model.device is not a setting of model=gpt4o"),
+        (["model.generation.max_tokens=abc"], "bad value for model.generation.max_tokens"),
+        (["model.profile.power=120"], "model.profile.power=120.0 must be a percentage"),
+        (["~model.profile.power"], "model.profile must give all ten values (missing power)"),
+        (["model=smolvlm", "model.dtype=int3"], "model.dtype='int3' is not allowed"),
+        (["model=gpt4o", "model.image_detail=max"], "model.image_detail='max' is not allowed"),
+        (["probe.text.decision=x"], "probe.text.decision was replaced by prompts.decision"),
+        (["probe.prompts=prototype"], "use prompts=prototype"),
+        (["prompts.why= "], "prompts.why is empty"),
         (["probe.concurrency=0"], "probe.concurrency must be >= 1"),
         (["corpus=folder"], "corpus.path"),
         (["corpus=folder", "corpus.path=/tmp", "corpus.max_file_mb=0"], "max_file_mb=0 must be"),
@@ -111,6 +120,17 @@ def test_cli_refuses_bad_config_before_any_work(tmp_path) -> None:
     res = _run_cli("retrieve.k=0", f"hydra.run.dir={tmp_path}/out", tmp_path=tmp_path)
     assert res.returncode == 2
     assert res.stderr.strip().splitlines()[-1] == ("error: retrieve.k=0 must be between 1 and 100")
+    assert not (tmp_path / "ws").exists()
+
+
+def test_cli_refuses_a_key_of_another_backend_in_one_line(tmp_path) -> None:
+    res = _run_cli("model=gpt4o", "model.device=cuda", f"hydra.run.dir={tmp_path}/out",
+                   tmp_path=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines()[-1] == (
+        "error: model.device is not a setting of model=gpt4o (backend litellm); local-weights "
+        "keys apply to transformers models such as model=smolvlm"
+    )
     assert not (tmp_path / "ws").exists()
 
 

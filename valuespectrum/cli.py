@@ -14,7 +14,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from valuespectrum.config import Config, ConfigError, load_config
+from valuespectrum.config import CONF_DIR, Config, ConfigError, load_config
 from valuespectrum.config.overrides import check_overrides
 from valuespectrum.models.calls import ErrorRateExceeded
 from valuespectrum.retrieval.embedding import WeightsUnavailableError
@@ -24,9 +24,6 @@ log = logging.getLogger("valuespectrum")
 
 
 # An absolute path: Hydra would otherwise look for a Python module named "conf".
-CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
-
-
 def main() -> None:
     """``python run.py``: command-line mistakes in one line, then the Hydra job; Ctrl-C too."""
     problem = check_overrides(sys.argv[1:], Path(CONF_DIR))
@@ -39,7 +36,7 @@ def main() -> None:
         sys.exit(130)
 
 
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def job(raw: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
@@ -55,6 +52,7 @@ def job(raw: DictConfig) -> None:
             output_dir=Path(hc.runtime.output_dir),
             choices={k: str(v) for k, v in hc.runtime.choices.items() if v is not None},
             sweep_key=str(Path(hc.sweep.dir).resolve()) if hc.mode == RunMode.MULTIRUN else None,
+            overrides=list(hc.overrides.task),
         )
     except (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         _fail(str(exc), 2)
@@ -85,7 +83,7 @@ def compose(overrides: list[str] | None = None) -> Config:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         raw = hydra_compose("config", overrides=list(overrides or []))
     return load_config(raw)
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from valuespectrum.config import STAGES, Config, ConfigError
+from valuespectrum.config import STAGES, Config, ConfigError, unread_overrides
 from valuespectrum.context import Context
 from valuespectrum.store import Store, ensure_workspace
 from valuespectrum.tracking import NullTracker
@@ -32,8 +33,9 @@ def selected_stages(cfg: Config) -> list[str]:
     return [s for s in STAGES if s in cfg.stages]
 
 
-def preflight(cfg: Config) -> None:
-    """Refuse, in one line, anything that would fail later in the run."""
+def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
+    """Refuse, in one line, anything that would fail later in the run; warn, in one line each,
+    about command-line ``overrides`` that none of the selected stages reads."""
     stages = selected_stages(cfg)
     not_built = [s for s in stages if s not in BUILT_STAGES]
     if not_built:
@@ -41,6 +43,8 @@ def preflight(cfg: Config) -> None:
             f"stage(s) {not_built} are not built yet; drop them from stages= "
             f"(built: {sorted(BUILT_STAGES)})"
         )
+    for line in unread_overrides(overrides, stages, BUILT_STAGES):
+        log.warning(line)
     if {"probe", "induce"} & set(stages):
         from valuespectrum.models.registry import check_ready
 
@@ -82,9 +86,13 @@ def run(
     output_dir: Path,
     choices: dict[str, str] | None = None,
     sweep_key: str | None = None,
+    overrides: Sequence[str] = (),
 ) -> dict[str, float]:
-    """Run the selected stages for one job and return all metrics."""
-    preflight(cfg)
+    """Run the selected stages for one job and return all metrics.
+
+    ``overrides`` are the job's command-line overrides (Hydra's ``overrides.task``).
+    """
+    preflight(cfg, overrides)
     workspace = ensure_workspace(cfg.paths.workspace_path())
     output_dir.mkdir(parents=True, exist_ok=True)
     store = Store(workspace)

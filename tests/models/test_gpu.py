@@ -11,10 +11,14 @@ import pytest
 from PIL import Image
 
 from tests.fakes.tiny_vlm import build_tiny_llava
+from valuespectrum.config import prompt_preset
 from valuespectrum.models.base import GenerationParams
 from valuespectrum.models.transformers_backend import TransformersModel
-from valuespectrum.probe.prompts import PAPER, decision_messages, encode_image
+from valuespectrum.probe.plan import probe_prompts
+from valuespectrum.probe.prompts import decision_messages, encode_image
 from valuespectrum.retrieval.embedding import ClipEmbedder, EmbedderSpec
+
+PAPER = probe_prompts(prompt_preset("paper"))
 
 pytestmark = pytest.mark.gpu
 

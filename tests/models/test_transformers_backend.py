@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 
 from tests.fakes.tiny_vlm import build_tiny_llava
+from valuespectrum.config import prompt_preset
 from valuespectrum.models.base import (
     ChatModel,
     GenerationParams,
@@ -31,8 +32,10 @@ from valuespectrum.models.base import (
     Reply,
 )
 from valuespectrum.models.transformers_backend import TransformersModel, _decode_image
-from valuespectrum.probe.prompts import PAPER, decision_messages, encode_image, why_messages
+from valuespectrum.probe.plan import probe_prompts
+from valuespectrum.probe.prompts import decision_messages, encode_image, why_messages
 
+PAPER = probe_prompts(prompt_preset("paper"))
 GREEDY = GenerationParams(max_tokens=8)
 Result = Reply | BaseException
 

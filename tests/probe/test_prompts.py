@@ -1,4 +1,5 @@
-"""The probe's wording, its fingerprint, deterministic image encoding and the conversations."""
+"""The probe's wording (presets in conf/prompts/), its fingerprint, deterministic image encoding
+and the conversations."""
 
 from __future__ import annotations
 
@@ -9,18 +10,19 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from valuespectrum.config import ConfigError, prompt_preset
 from valuespectrum.models.base import ImagePart, Message
+from valuespectrum.probe.plan import probe_prompts
 from valuespectrum.probe.prompts import (
-    PAPER,
-    PRESETS,
-    PROTOTYPE,
     ProbePrompts,
     decision_messages,
     describe_messages,
     encode_image,
-    preset,
     why_messages,
 )
+
+PAPER = probe_prompts(prompt_preset("paper"))
+PROTOTYPE = probe_prompts(prompt_preset("prototype"))
 
 
 def _gradient(width: int, height: int, mode: str = "RGB") -> Image.Image:
@@ -36,8 +38,7 @@ def _decode(part: ImagePart) -> Image.Image:
     return Image.open(io.BytesIO(part.data))
 
 
-def test_defaults_are_the_papers_wording() -> None:
-    assert ProbePrompts() == PAPER
+def test_paper_preset_is_the_papers_wording() -> None:
     assert PAPER.version == "paper-v1"
     assert PAPER.system == "You are a helpful assistant. You should provide your opinion."
     assert PAPER.decision.startswith("I am scrolling on video shorts and saw this picture.")
@@ -47,20 +48,29 @@ def test_defaults_are_the_papers_wording() -> None:
 
 
 def test_prototype_preset() -> None:
+    assert PROTOTYPE.version == "prototype-v1"
     assert PROTOTYPE.system == PAPER.system
     assert PROTOTYPE.why == "Explain briefly"
     assert "scrolling on tiktok" in PROTOTYPE.decision
     assert PROTOTYPE.decision.endswith("just respond in one word.")
-    assert preset("prototype-v1") is PROTOTYPE
-    assert set(PRESETS) == {"paper-v1", "prototype-v1"}
-    with pytest.raises(KeyError, match="known: paper-v1, prototype-v1"):
-        preset("paper-v2")
+    assert PROTOTYPE.describe == PAPER.describe
+    with pytest.raises(ConfigError, match="prompts=paper-v2 is not a preset; use one of paper, "):
+        prompt_preset("paper-v2")
+
+
+def test_presets_keep_the_cache_keys_they_had_in_code() -> None:
+    # Recorded from the wording constants before it moved to conf/prompts/: the same
+    # fingerprints mean every existing cache entry and probe run stays valid.
+    assert PAPER.fingerprint() == "44a5b790eecbb3c8b2ca40a71fc135cc5ca2d64fc566d82d89d97b76971cd5bf"
+    assert PROTOTYPE.fingerprint() == (
+        "51ca3560de30f96d3ee8d80a87722689b5e829778d6568c97eea3a9073b94551"
+    )
 
 
 def test_fingerprint_tracks_every_field() -> None:
     base = PAPER.fingerprint()
     assert len(base) == 64 and int(base, 16) >= 0
-    assert ProbePrompts().fingerprint() == base
+    assert ProbePrompts(**dataclasses.asdict(PAPER)).fingerprint() == base
     for field in dataclasses.fields(ProbePrompts):
         changed = dataclasses.replace(PAPER, **{field.name: getattr(PAPER, field.name) + " "})
         assert changed.fingerprint() != base, field.name

@@ -139,7 +139,7 @@ def test_rerun_makes_no_call_and_cache_keys_follow_what_matters(workspace, tmp_p
                 workspace,
                 server,
                 "probe.ask_why=false",
-                "probe.text.decision='Would you keep watching? (Yes or No)'",
+                "prompts.decision='Would you keep watching? (Yes or No)'",
             ),
             output_dir=tmp_path / "c",
         )

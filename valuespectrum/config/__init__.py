@@ -1,4 +1,42 @@
-"""Typed run configuration (see :mod:`valuespectrum.config.schema`)."""
+"""Typed run configuration: dataclass schemas (one per model backend), validation with the fix
+in every message, and their registration in Hydra's ConfigStore (done on import, so anything
+that composes conf/ finds ``config_schema`` and the model schemas)."""
 
-from valuespectrum.config.schema import *  # noqa: F403
-from valuespectrum.config.schema import STAGES, Config, ConfigError, load_config  # noqa: F401
+from valuespectrum.config.errors import ConfigError
+from valuespectrum.config.models import (
+    MODEL_SCHEMAS,
+    ApiModelConfig,
+    GenerationConfig,
+    LocalModelConfig,
+    ModelConfig,
+    ModelConfigBase,
+    SimulatedModelConfig,
+)
+from valuespectrum.config.probe import ProbeConfig, PromptsConfig, ScoringConfig, prompt_preset
+from valuespectrum.config.readers import READ_BY, READ_BY_RUN, unread_overrides
+from valuespectrum.config.retrieval import (
+    CorpusConfig,
+    EmbedderConfig,
+    RetrieveConfig,
+    ValueEntry,
+    ValueKeywordsConfig,
+)
+from valuespectrum.config.roleplay import (
+    PersonaConfig,
+    PlatformConfig,
+    StrategyConfig,
+    ThresholdConfig,
+)
+from valuespectrum.config.schema import STAGES, Config, PathsConfig, TrackingConfig, load_config
+from valuespectrum.config.store import CONF_DIR, register_schemas
+
+register_schemas()
+
+__all__ = [
+    "CONF_DIR", "MODEL_SCHEMAS", "READ_BY", "READ_BY_RUN", "STAGES", "ApiModelConfig", "Config",
+    "ConfigError", "CorpusConfig", "EmbedderConfig", "GenerationConfig", "LocalModelConfig",
+    "ModelConfig", "ModelConfigBase", "PathsConfig", "PersonaConfig", "PlatformConfig",
+    "ProbeConfig", "PromptsConfig", "RetrieveConfig", "ScoringConfig", "SimulatedModelConfig",
+    "StrategyConfig", "ThresholdConfig", "TrackingConfig", "ValueEntry", "ValueKeywordsConfig",
+    "load_config", "prompt_preset", "register_schemas", "unread_overrides",
+]

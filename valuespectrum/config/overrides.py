@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from valuespectrum.config.models import MODEL_SCHEMAS
+from valuespectrum.config.probe import moved_key
 from valuespectrum.config.schema import Config
 
 RERUN_HINT = "see python run.py --cfg job"
@@ -53,6 +55,9 @@ def _check(override: Any, conf_dir: Path) -> str | None:
         return None
     if (conf_dir / key).is_dir() and "." not in key:
         return _check_group(key, _values(override), conf_dir)
+    moved = moved_key(key, override.value() if not override.is_sweep_override() else "...")
+    if moved:
+        return moved
     kind = _schema_type(key)
     if kind is None:
         return f"unknown key {key}{_nearest(key)}; {RERUN_HINT}"
@@ -93,9 +98,19 @@ def _values(override: Any) -> list[Any] | None:
 
 
 def _schema_type(key: str) -> Any:
-    """The schema's type for a dotted key, or None when the schema has no such key."""
-    kind: Any = Config
-    for part in key.split("."):
+    """The schema's type for a dotted key, or None when the schema has no such key.
+
+    ``model.*`` keys are known when any backend's schema has them: which backend applies is
+    only known after composition, where ``load_config`` refuses another backend's key.
+    """
+    if key.startswith("model."):
+        kinds = [_schema_type_in(schema, key.split(".")[1:]) for schema in MODEL_SCHEMAS.values()]
+        return next((k for k in kinds if k is not None), None)
+    return _schema_type_in(Config, key.split("."))
+
+
+def _schema_type_in(kind: Any, parts: list[str]) -> Any:
+    for part in parts:
         kind = _unwrap(kind)
         if typing.get_origin(kind) in (dict, list):
             return kind  # free-form keys (model.profile.power) or list items
@@ -118,6 +133,8 @@ def _unwrap(kind: Any) -> Any:
 
 def _nearest(key: str) -> str:
     known = list(_schema_keys(Config, ""))
+    for schema in MODEL_SCHEMAS.values():
+        known += [k for k in _schema_keys(schema, "model.") if k not in known]
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
     return f" (did you mean {close[0]}?)" if close else ""
 

@@ -1,9 +1,10 @@
 """Build the configured ChatModel by backend name, and check it can run before any work.
 
-This is the only module that branches on ``model.backend``. Heavy imports stay inside each
-backend module; this module only chooses. The simulated respondent needs the workspace (it
-perceives images through the corpus), so the caller passes a factory that builds its perceiver;
-other backends never call it.
+This is the only module that branches on ``model.backend``; the config already holds that
+backend's own schema (``valuespectrum.config.models``), so each branch reads only its keys.
+Heavy imports stay inside each backend module; this module only chooses. The simulated
+respondent needs the workspace (it perceives images through the corpus), so the caller passes a
+factory that builds its perceiver; other backends never call it.
 """
 
 from __future__ import annotations
@@ -34,8 +35,6 @@ def check_ready(cfg: ModelConfig) -> None:
                 f"model={cfg.name} needs {', '.join(missing)}: pip install {' '.join(missing)}"
                 + (f" (or serve it: {cfg.serve})" if cfg.serve else "")
             )
-    elif cfg.backend == "respondent" and len(cfg.profile) != 10:
-        raise ConfigError(f"model={cfg.name}: model.profile must give all ten values")
 
 
 def build_model(

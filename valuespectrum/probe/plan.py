@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 from valuespectrum.models.base import ChatModel, GenerationParams, ImagePart, Message
 from valuespectrum.probe.parsing import parse_decision
-from valuespectrum.probe.prompts import PAPER, PROTOTYPE, ProbePrompts, decision_messages
+from valuespectrum.probe.prompts import ProbePrompts, decision_messages
 
 ANSWER_COLUMNS = (
     "probe_run", "value", "keyword", "rank", "sample", "screenshot_id", "fingerprint", "outcome",
@@ -34,15 +34,13 @@ class Call:
     params: GenerationParams
 
 
-def probe_prompts(probe_cfg) -> ProbePrompts:
-    """The preset wording with any ``probe.text`` overrides; overrides get their own version."""
-    base = {"paper": PAPER, "prototype": PROTOTYPE}[probe_cfg.prompts]
-    text = {k: v for k, v in probe_cfg.text.items() if v is not None}
-    if not text:
-        return base
-    custom = replace(base, **text)
-    tag = hashlib.sha256(json.dumps(text, sort_keys=True).encode()).hexdigest()[:8]
-    return replace(custom, version=f"{base.version}+custom-{tag}")
+def probe_prompts(prompts_cfg) -> ProbePrompts:
+    """The wording of ``cfg.prompts``. Its version is already final: ``load_config`` gives a piece
+    reworded on top of a preset its own ``+custom-<hash>`` version."""
+    p = prompts_cfg
+    return ProbePrompts(
+        version=p.version, system=p.system, decision=p.decision, why=p.why, describe=p.describe
+    )
 
 
 def plan_call(model: ChatModel, kind: str, image: ImagePart, messages, params, prompts) -> Call:

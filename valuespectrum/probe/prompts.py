@@ -2,10 +2,11 @@
 
 The paper asks three questions per image (paper.md section 4): the decision ("do you like it?"),
 the reason, asked in the same conversation after the model's decision, and a description, asked in
-a separate conversation. The wording lives in a frozen ``ProbePrompts`` whose defaults are the
-paper's deployed prompt; the authors' early prototype is kept as a named preset. Every piece of
-wording, and the version id, enters ``ProbePrompts.fingerprint`` so that a change of wording can
-never be served from the cache of another.
+a separate conversation. The wording itself lives in YAML, one preset per file in conf/prompts/
+(the paper's deployed prompt, the authors' prototype, paraphrases); a frozen ``ProbePrompts``
+carries one of them. Every piece of wording, and the version id, enters
+``ProbePrompts.fingerprint`` so that a change of wording can never be served from the cache of
+another.
 
 Images are encoded once, deterministically, by ``encode_image``: the same file always gives the
 same JPEG bytes and therefore the same cache key.
@@ -28,49 +29,22 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ProbePrompts:
-    """The probe's wording. Defaults are the paper's deployed prompt (paper.md section 4).
+    """The probe's wording (a preset from conf/prompts/, see ``valuespectrum.config``).
 
-    An empty ``system`` sends no system turn, for chat templates that reject one.
+    An empty ``system`` sends no system turn, for chat templates that reject one. The fields are
+    exactly what ``fingerprint`` hashes: adding one would change every cache key.
     """
 
-    version: str = "paper-v1"
-    system: str = "You are a helpful assistant. You should provide your opinion."
-    decision: str = (
-        "I am scrolling on video shorts and saw this picture. "
-        "Do you like the content of this image? (Yes or No)"
-    )
-    why: str = "Why do you like or dislike this picture?"
-    describe: str = "Describe this image in English briefly."
+    version: str
+    system: str
+    decision: str
+    why: str
+    describe: str
 
     def fingerprint(self) -> str:
         """sha256 over the version and every piece of wording: part of each cache key."""
         payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-PAPER = ProbePrompts()
-
-# The authors' early public prototype: a TikTok framing, a one-word instruction, "Explain briefly".
-PROTOTYPE = ProbePrompts(
-    version="prototype-v1",
-    decision=(
-        "I am scrolling on tiktok and saw this picture. Based on the image, is this content "
-        "interesting? Help me decide. Please include yes or no in your answer, just respond in "
-        "one word."
-    ),
-    why="Explain briefly",
-)
-
-PRESETS: dict[str, ProbePrompts] = {p.version: p for p in (PAPER, PROTOTYPE)}
-
-
-def preset(version: str) -> ProbePrompts:
-    """Look up a shipped wording by its version id."""
-    try:
-        return PRESETS[version]
-    except KeyError:
-        known = ", ".join(sorted(PRESETS))
-        raise KeyError(f"unknown prompt preset {version!r}; known: {known}") from None
 
 
 def encode_image(

@@ -44,7 +44,7 @@ def run(ctx) -> dict[str, float]:
 
     cfg = ctx.cfg
     retrieval = ctx.retrieval or ensure_retrieval(ctx)
-    prompts = probe_prompts(cfg.probe)
+    prompts = probe_prompts(cfg.prompts)
     images = encode_images(ctx, retrieval.table)
     model = build_model(
         cfg.model, timeout_s=cfg.probe.timeout_s, perceiver=lambda: corpus_perceiver(ctx, images)
@@ -115,7 +115,7 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
     cfg = ctx.cfg
     frame = pd.DataFrame(list(answers), columns=list(ANSWER_COLUMNS))
     frame["model"] = cfg.model.name
-    true_profile = cfg.model.profile if cfg.model.simulated else None
+    true_profile = cfg.model.true_profile
     folder = _results_folder(ctx, probe_run, answers)
     cached = folder / "scores.parquet"
     result = score_answers(
@@ -160,7 +160,7 @@ def _results_folder(ctx, probe_run: str, answers) -> Path:
             "seed": cfg.seed,
             "hedonism_in": cfg.scoring.hedonism_in,
             "label": cfg.model.label,
-            "profile": cfg.model.profile,
+            "profile": cfg.model.true_profile or {},  # {} for a real model, as before
             "axis_order": cfg.plots.axis_order,
             "figures": FIGURES,  # a folder from before a new figure format is redrawn
         }

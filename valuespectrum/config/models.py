@@ -1,0 +1,178 @@
+"""Model schemas: one dataclass per backend, so a setting of one backend is refused on another.
+
+``load_config`` reads ``model.backend`` from the composed YAML and merges the model node onto
+the schema ``MODEL_SCHEMAS`` names for it: ``model=gpt4o model.device=cuda`` fails in one line
+instead of silently running an API model with a device that nothing reads. Fields shared by all
+backends live on ``ModelConfigBase``; the rest is the backend's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from omegaconf import MISSING
+
+from valuespectrum.config.errors import ConfigError, one_of, require
+from valuespectrum.values import VALUES
+
+
+@dataclass
+class GenerationConfig:
+    """Decoding settings of every call; they enter each call's cache key."""
+
+    temperature: float = 0.0
+    max_tokens: int = 300
+    top_p: float | None = None
+    seed: int | None = None
+    logprobs: bool = False
+
+    def check(self) -> None:
+        require(0.0 <= self.temperature <= 2.0, "model.generation.temperature must be in [0, 2]")
+        require(self.max_tokens > 0, "model.generation.max_tokens must be > 0")
+
+
+@dataclass
+class ModelConfigBase:
+    """What every model file says: who it is, how it is named, how it decodes.
+
+    ``name``, ``model`` and ``label`` have no default: each conf/model/<name>.yaml gives them.
+    """
+
+    # How the backend's own keys are described when another backend is given one of them.
+    KIND: ClassVar[str] = ""
+    EXAMPLE: ClassVar[str] = ""  # a shipped conf/model option of this backend
+    simulated: ClassVar[bool] = False  # a known-truth fake, never to be mistaken for a VLM
+
+    name: str = MISSING
+    backend: str = MISSING  # litellm | transformers | respondent: picks the schema
+    model: str = MISSING  # litellm model string, hub id / local folder, or simulator version
+    label: str = MISSING  # how plots and tables name the model
+    notes: str = ""
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+
+    @property
+    def true_profile(self) -> dict[str, float] | None:
+        """The known profile (% yes per value) of a simulated model; None for a real one."""
+        return None
+
+    def check(self) -> None:
+        require(bool(self.model), f"model.model is empty for model={self.name}; set it")
+        self.generation.check()
+
+
+@dataclass
+class ApiModelConfig(ModelConfigBase):
+    """A model behind an API, called through litellm (also any OpenAI-compatible server)."""
+
+    KIND: ClassVar[str] = "API-call"
+    EXAMPLE: ClassVar[str] = "gpt4o"
+
+    backend: str = "litellm"
+    api_base: str | None = None
+    api_key_env: str | None = None  # the environment variable holding the key
+    image_detail: str = "high"
+
+    def check(self) -> None:
+        super().check()
+        one_of("model.image_detail", self.image_detail, ("high", "low", "auto"))
+
+
+@dataclass
+class LocalModelConfig(ModelConfigBase):
+    """Open weights run in this process with transformers."""
+
+    KIND: ClassVar[str] = "local-weights"
+    EXAMPLE: ClassVar[str] = "smolvlm"
+
+    backend: str = "transformers"
+    revision: str | None = None
+    device: str = "cpu"
+    dtype: str = "float32"
+    trust_remote_code: bool = False
+    batch_size: int = 4
+    requires: list[str] = field(default_factory=list)  # extra pip packages the model needs
+    memory_gb: float | None = None  # rough weight memory, for planning
+    serve: str | None = None  # how to serve it with vLLM when that is the better route
+
+    def check(self) -> None:
+        super().check()
+        one_of("model.dtype", self.dtype, ("float32", "bfloat16", "float16", "auto"))
+        require(self.batch_size > 0, "model.batch_size must be > 0")
+
+
+@dataclass
+class SimulatedModelConfig(ModelConfigBase):
+    """The simulated respondent: a known profile, perceived through captions and/or CLIP."""
+
+    KIND: ClassVar[str] = "simulated-respondent"
+    EXAMPLE: ClassVar[str] = "respondent"
+    simulated: ClassVar[bool] = True
+
+    backend: str = "respondent"
+    profile: dict[str, float] = MISSING  # its true % yes per value: all ten
+    perceive: str = "caption"  # caption | clip | both
+    generation: GenerationConfig = MISSING  # its sampling is part of the simulation: in YAML
+
+    @property
+    def true_profile(self) -> dict[str, float] | None:
+        return dict(self.profile)
+
+    def check(self) -> None:
+        super().check()
+        one_of("model.perceive", self.perceive, ("caption", "clip", "both"))
+        for value, p in self.profile.items():
+            require(
+                value in VALUES,
+                f"model.profile has unknown value {value!r}; use ids from {list(VALUES)}",
+            )
+            require(0 <= p <= 100, f"model.profile.{value}={p} must be a percentage 0..100")
+        missing = [v for v in VALUES if v not in self.profile]
+        require(not missing, f"model={self.name}: model.profile must give all ten values "
+                             f"(missing {', '.join(missing)})")
+
+
+MODEL_SCHEMAS: dict[str, type[ModelConfigBase]] = {
+    "litellm": ApiModelConfig,
+    "transformers": LocalModelConfig,
+    "respondent": SimulatedModelConfig,
+}
+
+# What the rest of the package accepts as ``cfg.model``.
+ModelConfig = ApiModelConfig | LocalModelConfig | SimulatedModelConfig
+
+
+def model_schema(node: Any) -> type[ModelConfigBase]:
+    """The schema of a composed ``model`` node, chosen by its backend; its keys are checked.
+
+    A key of another backend is refused naming where it applies; an unknown key, listing the
+    backend's settings.
+    """
+    if not isinstance(node, dict):
+        raise ConfigError("model is required; pick model=<name> from conf/model/")
+    backend = node.get("backend")
+    one_of(
+        "model.backend", backend, tuple(MODEL_SCHEMAS), " (pick a model=<name> from conf/model/)"
+    )
+    schema = MODEL_SCHEMAS[backend]
+    own = _field_names(schema)
+    name = node.get("name", "?")
+    for key in node:
+        if key in own:
+            continue
+        for other_backend, other in MODEL_SCHEMAS.items():
+            if key in _field_names(other):
+                raise ConfigError(
+                    f"model.{key} is not a setting of model={name} (backend {backend}); "
+                    f"{other.KIND} keys apply to {other_backend} models such as "
+                    f"model={other.EXAMPLE}"
+                )
+        raise ConfigError(
+            f"unknown config key 'model.{key}' for model={name} (backend {backend}); "
+            f"its settings are {', '.join(sorted(own))}"
+        )
+    return schema
+
+
+def _field_names(schema: type) -> set[str]:
+    return {f.name for f in fields(schema)}

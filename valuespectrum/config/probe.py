@@ -1,0 +1,141 @@
+"""Schemas of the probe: how it calls the model, its wording (the ``prompts`` group), scoring.
+
+The wording is data: conf/prompts/<name>.yaml holds one preset (its version id and the four
+pieces of text), so a wording sweep is ``python run.py -m prompts=paper,prototype``. A preset's
+version id enters every cache key; a piece reworded on top of a preset
+(``prompts.decision="..."``) gets a derived version ``<preset version>+custom-<hash>`` so it can
+never be served from the preset's cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+
+from omegaconf import MISSING
+
+from valuespectrum.config.errors import ConfigError
+from valuespectrum.config.errors import one_of as _one_of
+from valuespectrum.config.errors import require as _require
+from valuespectrum.config.store import CONF_DIR
+
+WORDING: tuple[str, ...] = ("system", "decision", "why", "describe")
+
+
+@dataclass
+class PromptsConfig:
+    """The probe's wording. An empty ``system`` sends no system turn."""
+
+    name: str = "paper"  # the preset file conf/prompts/<name>.yaml
+    version: str = MISSING  # enters every cache key: change it whenever the wording changes
+    system: str = MISSING
+    decision: str = MISSING  # question 1, asked with the image
+    why: str = MISSING  # question 2, same conversation, after the model's decision
+    describe: str = MISSING  # question 3, a separate conversation (probe.describe=true)
+
+    def check(self) -> None:
+        _require(bool(self.version.strip()), "prompts.version is empty; give the wording an id")
+        for piece in ("decision", "why", "describe"):
+            _require(bool(getattr(self, piece).strip()), f"prompts.{piece} is empty; reword it")
+
+
+def prompt_preset(name: str) -> PromptsConfig:
+    """The shipped preset conf/prompts/<name>.yaml, validated."""
+    from omegaconf import OmegaConf
+
+    path = CONF_DIR / "prompts" / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml")))
+        raise ConfigError(f"prompts={name} is not a preset; use one of {known}")
+    merged = OmegaConf.merge(OmegaConf.structured(PromptsConfig), OmegaConf.load(path))
+    preset = OmegaConf.to_object(merged)
+    assert isinstance(preset, PromptsConfig)
+    return preset
+
+
+def versioned(prompts: PromptsConfig) -> PromptsConfig:
+    """``prompts`` with a version that tells its wording apart from the preset it started from.
+
+    Wording equal to the preset's keeps the preset's version (and so its cache). Reworded pieces
+    under the preset's version get ``<version>+custom-<hash of the changed pieces>``; a version
+    the user set themselves is kept. A preset from outside conf/prompts is taken as given.
+    """
+    if not (CONF_DIR / "prompts" / f"{prompts.name}.yaml").is_file():
+        return prompts
+    preset = prompt_preset(prompts.name)
+    if prompts.version != preset.version:
+        return prompts
+    changed = {k: getattr(prompts, k) for k in WORDING if getattr(prompts, k) != getattr(preset, k)}
+    if not changed:
+        return prompts
+    tag = hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:8]
+    return replace(prompts, version=f"{preset.version}+custom-{tag}")
+
+
+@dataclass
+class ProbeConfig:
+    """How the preference probe calls the model (paper.md section 4)."""
+
+    ask_why: bool = True
+    describe: bool = False
+    samples: int = 1
+    concurrency: int = 16
+    timeout_s: float = 60.0
+    max_retries: int = 4
+    backoff_base_s: float = 0.5
+    max_error_rate: float = 0.2  # of the whole job (cached answers and earlier failures count)
+    retry_failed: bool = False  # ask again calls that failed permanently in an earlier run
+    max_failed_runs: int = 3  # never ask a call again after it failed in this many runs
+    image_max_side: int | None = 768
+    image_size: list[int] | None = None  # [width, height]; [144, 256] = the prototype's resize
+    n_boot: int = 2000
+
+    def check(self) -> None:
+        _require(self.samples >= 1, "probe.samples must be >= 1")
+        _require(self.concurrency >= 1, "probe.concurrency must be >= 1")
+        _require(self.timeout_s > 0, "probe.timeout_s must be > 0")
+        _require(self.max_retries >= 0, "probe.max_retries must be >= 0")
+        _require(0 <= self.max_error_rate <= 1, "probe.max_error_rate must be in [0, 1]")
+        _require(self.max_failed_runs >= 1, "probe.max_failed_runs must be >= 1")
+        if self.image_size is not None:
+            _require(
+                len(self.image_size) == 2 and min(self.image_size) > 0,
+                "probe.image_size must be [width, height], e.g. [144, 256]",
+            )
+
+
+def moved_key(key: str, value: object = "...") -> str | None:
+    """The one-line fix for a key that moved to the ``prompts`` group, or None."""
+    if key == "probe.prompts":
+        return f"probe.prompts={value} was replaced by the prompts group; use prompts={value}"
+    if key == "probe.text" or key.startswith("probe.text."):
+        piece = key.split(".")[2] if key.count(".") >= 2 else "decision"
+        return f'probe.text.{piece} was replaced by prompts.{piece}; use prompts.{piece}="..."'
+    return None
+
+
+def refuse_moved_keys(data: dict) -> None:
+    """The wording moved from ``probe.prompts`` / ``probe.text.*`` to the ``prompts`` group: an
+    old command is refused naming the new key, so it never runs a probe it did not ask for."""
+    probe = data.get("probe")
+    if not isinstance(probe, dict):
+        return
+    if "prompts" in probe:
+        raise ConfigError(moved_key("probe.prompts", probe["prompts"]) or "")
+    if "text" in probe:
+        text = probe["text"]
+        piece = next(iter(text), "decision") if isinstance(text, dict) else "decision"
+        raise ConfigError(moved_key(f"probe.text.{piece}") or "")
+
+
+@dataclass
+class ScoringConfig:
+    hedonism_in: str = "openness_to_change"
+
+    def check(self) -> None:
+        _one_of(
+            "scoring.hedonism_in",
+            self.hedonism_in,
+            ("openness_to_change", "self_enhancement"),
+        )
