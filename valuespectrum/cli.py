@@ -37,7 +37,7 @@ def main(raw: DictConfig) -> None:
             cfg,
             output_dir=Path(hc.runtime.output_dir),
             choices={k: str(v) for k, v in hc.runtime.choices.items() if v is not None},
-            sweep_key=str(Path(hc.sweep.dir).resolve()) if hc.mode == RunMode.MULTIRUN else None,
+            **_job_identity(hc, multirun=hc.mode == RunMode.MULTIRUN),
         )
     except (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -48,6 +48,18 @@ def main(raw: DictConfig) -> None:
     except ErrorRateExceeded as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(3)
+
+
+def _job_identity(hc, *, multirun: bool) -> dict:
+    """What names this job in MLflow: its task overrides, and in a multirun the sweep folder
+    (which finds the parent run) and the swept keys its ``SweepCallback`` recorded there."""
+    from valuespectrum.sweep import swept_keys
+
+    overrides = [str(o) for o in hc.overrides.task]
+    if not multirun:
+        return {"overrides": overrides, "sweep_key": None, "swept": None}
+    sweep_dir = Path(hc.sweep.dir).resolve()
+    return {"overrides": overrides, "sweep_key": str(sweep_dir), "swept": swept_keys(sweep_dir)}
 
 
 def compose(overrides: list[str] | None = None) -> Config:

@@ -97,7 +97,7 @@ def run(ctx) -> dict[str, float]:
     metrics = _report(ctx, probe_run, answers)
     asyncio.run(model.aclose())
     metrics.update(stats.as_metrics())
-    metrics["cost_usd"] = cost
+    metrics["usage/cost_usd"] = cost
     return metrics
 
 
@@ -138,6 +138,7 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
 
         _write_results(folder, write)
     _log_results(ctx, folder, probe_run)
+    _log_summary(ctx, result, probe_run, true_profile)
     return profile_metrics(result, frame)
 
 
@@ -170,7 +171,10 @@ def _write_results(folder: Path, draw) -> None:
 
 
 def _log_results(ctx, folder: Path, probe_run: str) -> None:
-    """Copy the probe's files into this job's output folder and log them to MLflow."""
+    """Copy the probe's files into this job's output folder and log them to MLflow; each table
+    also as CSV, which MLflow's artifact viewer previews."""
+    import pandas as pd
+
     out = ctx.output_dir / "probe"
     out.mkdir(parents=True, exist_ok=True)
     for name in ("radar.png", "scores.png", "answers.parquet", "scores.parquet"):
@@ -178,3 +182,25 @@ def _log_results(ctx, folder: Path, probe_run: str) -> None:
         dest = out / (f"{stem}-{probe_run}.{ext}" if ext == "parquet" else name)
         shutil.copyfile(folder / name, dest)
         ctx.tracker.log_artifact(dest, "probe")
+        if ext == "parquet":
+            csv = dest.with_suffix(".csv")
+            pd.read_parquet(dest).to_csv(csv, index=False)
+            ctx.tracker.log_artifact(csv, "probe")
+
+
+def _log_summary(ctx, result, probe_run: str, true_profile) -> None:
+    """The scores as MLflow's table artifact and a one-page HTML summary with the radar chart."""
+    from valuespectrum.report.summary_html import summary_html
+
+    out = ctx.output_dir / "probe"
+    page = out / "summary.html"
+    page.write_text(
+        summary_html(
+            result.scores, result.summary, label=ctx.cfg.model.label or ctx.cfg.model.name,
+            probe_run=probe_run, radar_png=out / "radar.png", true_profile=true_profile,
+            rho=result.rho,
+        )
+    )
+    ctx.tracker.log_artifact(page, "probe")
+    scores = result.scores.astype(object).where(result.scores.notna(), None)  # NaN: no JSON
+    ctx.tracker.log_table(scores, "probe/scores_table.json")

@@ -28,11 +28,11 @@ def run(ctx) -> dict[str, float]:
 
 def _metrics(table, n_queries: int, k: int, reused: bool) -> dict[str, float]:
     metrics = {
-        "rows": float(len(table)),
-        "queries": float(n_queries),
+        "usage/rows": float(len(table)),
+        "usage/queries": float(n_queries),
         "fill_rate": len(table) / max(1, n_queries * k),
         "mean_score": float(table["score"].mean()) if len(table) else 0.0,
-        "reused": float(reused),
+        "usage/reused": float(reused),
     }
     themed = table.dropna(subset=["theme"])
     if len(themed):
@@ -50,6 +50,9 @@ def _log_artifacts(ctx, table, run_id: str) -> None:
     parquet = out / f"retrievals-{run_id}.parquet"
     table.to_parquet(parquet, index=False)
     ctx.tracker.log_artifact(parquet, "retrieval")
+    csv = parquet.with_suffix(".csv")  # previewed in MLflow's artifact viewer
+    table.to_csv(csv, index=False)
+    ctx.tracker.log_artifact(csv, "retrieval")
     for value, group in table.groupby("value", sort=False):
         items: Sequence[ContactItem] = [
             ContactItem(
