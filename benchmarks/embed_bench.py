@@ -75,7 +75,7 @@ def main() -> None:
         t0 = time.perf_counter()
         metrics = runner.run(cfg, output_dir=Path(tmp) / "i")
         stage_s = time.perf_counter() - t0
-        assert metrics["index/images_embedded"] == len(paths)
+        assert metrics["usage/index/images_embedded"] == len(paths)
 
     forward_ips, stage_ips = len(paths) / forward_s, len(paths) / max(stage_s - load_s, 1e-9)
     print(

@@ -61,9 +61,9 @@ def main() -> None:
                 t0 = time.perf_counter()
                 again = runner.run(cfg, output_dir=Path(tmp) / f"c{c}-again")
                 rerun = time.perf_counter() - t0
-                assert again["probe/calls_made"] == 0 and m["probe/calls_failed"] == 0
-                calls = m["probe/calls_made"]
-                rows.append((c, calls, m["probe/call_seconds"], stage, rerun,
+                assert again["usage/probe/calls_made"] == 0 and m["usage/probe/calls_failed"] == 0
+                calls = m["usage/probe/calls_made"]
+                rows.append((c, calls, m["timing/probe/call_seconds"], stage, rerun,
                              calls * args.latency / c))
     finally:
         parent.send("stop")

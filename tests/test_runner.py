@@ -84,6 +84,13 @@ def test_parallel_joblib_sweep_shares_one_workspace_cleanly(tmp_path) -> None:
         ("claude", "isq"),
     }
     assert all(r.info.status == "FINISHED" for r in children)
+    # joblib workers name themselves from the sweep's keys that the launching process recorded.
+    assert {r.info.run_name for r in children} == {
+        "model=gpt4o,strategy=simple", "model=gpt4o,strategy=isq",
+        "model=claude,strategy=simple", "model=claude,strategy=isq",
+    }
+    (parent,) = [r for r in mlruns if r.info.run_id in parents]
+    assert parent.info.status == "FINISHED" and parent.data.params["sweep.jobs"] == "4"
     for job in range(4):
         assert (tmp_path / "sweep" / str(job) / "config.resolved.yaml").is_file()
 
@@ -109,7 +116,7 @@ def test_demo_run_leaves_store_index_and_tracked_artifacts(tmp_path) -> None:
     client, (run,) = _mlflow_runs(ws)
     assert run.data.params["retrieve.k"] == "5"
     assert run.data.tags["version.usearch"] and run.data.tags["git.sha"]
-    assert run.data.metrics["retrieve/rows"] > 0 and "collect/added" in run.data.metrics
+    assert run.data.metrics["usage/retrieve/rows"] > 0 and "usage/collect/added" in run.data.metrics
     sheets = [a.path for a in client.list_artifacts(run.info.run_id, "retrieval/contact_sheets")]
     assert len(sheets) == 10
     tables = [a.path for a in client.list_artifacts(run.info.run_id, "retrieval")]

@@ -51,8 +51,7 @@ def job(raw: DictConfig) -> None:
             cfg,
             output_dir=Path(hc.runtime.output_dir),
             choices={k: str(v) for k, v in hc.runtime.choices.items() if v is not None},
-            sweep_key=str(Path(hc.sweep.dir).resolve()) if hc.mode == RunMode.MULTIRUN else None,
-            overrides=list(hc.overrides.task),
+            **_job_identity(hc, multirun=hc.mode == RunMode.MULTIRUN),
         )
     except (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         _fail(str(exc), 2)
@@ -75,6 +74,18 @@ def job(raw: DictConfig) -> None:
 def _fail(message: str, code: int) -> None:
     print(f"error: {message}", file=sys.stderr)
     sys.exit(code)
+
+
+def _job_identity(hc, *, multirun: bool) -> dict:
+    """What names this job in MLflow: its task overrides, and in a multirun the sweep folder
+    (which finds the parent run) and the swept keys its ``SweepCallback`` recorded there."""
+    from valuespectrum.sweep import swept_keys
+
+    overrides = [str(o) for o in hc.overrides.task]
+    if not multirun:
+        return {"overrides": overrides, "sweep_key": None, "swept": None}
+    sweep_dir = Path(hc.sweep.dir).resolve()
+    return {"overrides": overrides, "sweep_key": str(sweep_dir), "swept": swept_keys(sweep_dir)}
 
 
 def compose(overrides: list[str] | None = None) -> Config:

@@ -3,13 +3,15 @@
 Stages are plain functions ``run(ctx) -> metrics``. The runner checks everything cheap first
 (inputs exist, credentials are set, the stage is built) so a bad run fails in a second instead of
 after an hour of embedding, then runs the selected stages in their fixed order and logs each
-stage's metrics under ``<stage>/<name>``.
+stage's metrics: results as ``<stage>/<name>``, counts as ``usage/<stage>/<name>``, timings as
+``timing/<stage>/<name>`` (:mod:`valuespectrum.run_record`).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -19,6 +21,13 @@ from typing import Any
 
 from valuespectrum.config import STAGES, Config, ConfigError, unread_overrides
 from valuespectrum.context import Context
+from valuespectrum.run_record import (
+    param_texts,
+    run_name,
+    split_blobs,
+    stage_metrics,
+    stage_params,
+)
 from valuespectrum.store import Store, ensure_workspace
 from valuespectrum.tracking import NullTracker
 
@@ -87,17 +96,18 @@ def run(
     choices: dict[str, str] | None = None,
     sweep_key: str | None = None,
     overrides: Sequence[str] = (),
+    swept: Sequence[str] | None = None,
 ) -> dict[str, float]:
-    """Run the selected stages for one job and return all metrics.
+    """Run the selected stages for one job and return all metrics, named and rounded as logged.
 
-    ``overrides`` are the job's command-line overrides (Hydra's ``overrides.task``).
+    ``overrides`` are the job's Hydra task overrides; the run is named after those whose key is
+    in ``swept`` (a sweep's varying keys), or after all of them in a single run.
     """
     preflight(cfg, overrides)
     workspace = ensure_workspace(cfg.paths.workspace_path())
     output_dir.mkdir(parents=True, exist_ok=True)
     store = Store(workspace)
     choices = dict(choices or {})
-    run_name = "-".join(f"{k}={v}" for k, v in sorted(choices.items()) if k in _NAMED) or "run"
 
     if cfg.tracking.enabled:
         from valuespectrum.tracking import mlflow_run
@@ -105,7 +115,7 @@ def run(
         tracking_cm: Any = mlflow_run(
             cfg.tracking.tracking_uri(workspace),
             cfg.tracking.experiment,
-            run_name=run_name,
+            run_name=run_name(overrides, swept),
             artifact_root=workspace / "mlartifacts",
             sweep_key=sweep_key,
             lock=store.tracking_lock,
@@ -116,41 +126,58 @@ def run(
     metrics: dict[str, float] = {}
     with tracking_cm as tracker:
         ctx = Context(cfg, workspace, store, output_dir, tracker, choices)
-        _log_run_header(ctx)
+        _log_run_header(ctx, overrides)
         for name in selected_stages(cfg):
             stage = importlib.import_module(f"valuespectrum.stages.{name}")
             log.info("stage %s: start", name)
             t0 = time.perf_counter()
-            stage_metrics = stage.run(ctx)
+            returned = stage.run(ctx)
             elapsed = time.perf_counter() - t0
-            named = {f"{name}/{k}": float(v) for k, v in stage_metrics.items()}
-            named[f"{name}/seconds"] = elapsed
+            named = stage_metrics(name, {**returned, "timing/seconds": elapsed})
             tracker.log_metrics(named)
             metrics.update(named)
-            log.info("stage %s: done in %.1fs %s", name, elapsed, _brief(stage_metrics))
+            log.info("stage %s: done in %.1fs %s", name, elapsed, _brief(returned))
     return metrics
 
 
-_NAMED = ("experiment", "model", "strategy", "platform", "corpus")
+def _log_run_header(ctx: Context, overrides: Sequence[str]) -> None:
+    """Params of the stages that run, the resolved config and its long lists as files, and
+    tags: Hydra choices and overrides, git state, package versions, MLflow's source columns."""
+    import json
 
-
-def _log_run_header(ctx: Context) -> None:
     import yaml
 
-    from valuespectrum.tracking import flatten, git_state, package_versions
+    from valuespectrum.tracking import flatten, git_state, package_versions, source_tags
 
     resolved = ctx.output_dir / "config.resolved.yaml"
     config = asdict(ctx.cfg)
     resolved.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-    ctx.tracker.log_params(flatten(config))
+    params, blobs = split_blobs(stage_params(config, selected_stages(ctx.cfg)))
+    ctx.tracker.log_params(param_texts(flatten(params), full_text=resolved.name))
+    for name, content in blobs.items():
+        path = ctx.output_dir / name
+        path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
+        ctx.tracker.log_artifact(path)
     tags = {f"choice.{k}": str(v) for k, v in ctx.choices.items()}
-    tags.update(git_state(PROJECT_ROOT))
+    git = git_state(PROJECT_ROOT)
+    tags.update(git)
+    tags.update(source_tags(git["git.sha"], _source_name()))
+    if overrides:
+        tags["overrides"] = " ".join(overrides)
     tags.update(package_versions())
     tags["model.simulated"] = str(ctx.cfg.model.simulated).lower()  # never mistake it for a VLM
     tags["workspace"] = str(ctx.workspace)
     tags["output_dir"] = str(ctx.output_dir)
     ctx.tracker.set_tags(tags)
     ctx.tracker.log_artifact(resolved)
+
+
+def _source_name() -> str:
+    """The script that started the job; a launcher's worker process runs ``run.py``'s job."""
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.suffix == ".py" and script.is_file():
+        return str(script.resolve())
+    return str(PROJECT_ROOT / "run.py")
 
 
 def _brief(metrics: dict[str, float]) -> str:

@@ -2,7 +2,9 @@
 
 One MLflow run per Hydra job. Jobs of one multirun share a parent run, found by the sweep folder
 tag, because joblib/submitit jobs live in separate processes (or machines) and cannot hand a run
-object to each other. ``NullTracker`` keeps stages free of ``if tracking:`` branches.
+object to each other; ``start_sweep`` / ``end_sweep`` (called by ``sweep.SweepCallback`` in the
+launching process) open it before the jobs and end it after them. ``NullTracker`` keeps stages
+free of ``if tracking:`` branches.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from valuespectrum.tracking_backend import TrackingUnavailableError, use_short_h
 
 log = logging.getLogger(__name__)
 
-SECRET_KEY = re.compile(r"(api_?key|token|secret|password|credential)(?!_env)", re.IGNORECASE)
+# Credentials only, matched on the whole key name: ``api_key``, ``hf_token``, ``access_token``,
+# ``client_secret``, ``db_password``. ``max_tokens`` or ``tokenizer`` are no secret, and
+# ``*_env`` names the variable that holds one, not the secret itself.
+SECRET_KEY = re.compile(
+    r"^(?:\w*_)?(?:api_?key|secret|secret_key|access_key|private_key|password|passwd"
+    r"|credentials?|token|auth|authorization)$",
+    re.IGNORECASE,
+)
 REDACTED = "***"
 PACKAGES = (
     "valuespectrum", "torch", "open_clip_torch", "transformers", "litellm", "usearch",
@@ -39,6 +48,7 @@ class Tracker(Protocol):
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None: ...
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None: ...
     def set_tags(self, tags: Mapping[str, str]) -> None: ...
+    def log_table(self, frame: Any, artifact_file: str) -> None: ...
 
 
 class NullTracker:
@@ -56,6 +66,9 @@ class NullTracker:
         pass
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
+        pass
+
+    def log_table(self, frame: Any, artifact_file: str) -> None:
         pass
 
 
@@ -95,6 +108,10 @@ class MlflowTracker:
 
         self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
+    def log_table(self, frame: Any, artifact_file: str) -> None:
+        """A DataFrame as MLflow's table artifact (``.json``), which the UI shows as a table."""
+        self.client.log_table(self.run_id, data=frame, artifact_file=artifact_file)
+
 
 @contextmanager
 def mlflow_run(
@@ -122,13 +139,8 @@ def mlflow_run(
         with lock():
             # Creating the client may create and migrate the sqlite schema: never two at once.
             client = MlflowClient(tracking_uri=uri)
-            exp = client.get_experiment_by_name(experiment)
-            exp_id = (
-                exp.experiment_id
-                if exp
-                else client.create_experiment(experiment, artifact_location=artifact_root.as_uri())
-            )
-            tags: dict[str, str] = {}
+            exp_id = _experiment_id(client, experiment, artifact_root)
+            tags = {"mlflow.user": _user()}  # create_run takes the run's user from this tag
             if sweep_key:
                 tags["mlflow.parentRunId"] = _parent_run(client, exp_id, sweep_key)
         mark_stale_runs(client, exp_id)
@@ -150,19 +162,106 @@ def mlflow_run(
 
 
 def _parent_run(client: Any, exp_id: str, sweep_key: str) -> str:
-    found = client.search_runs(
-        [exp_id], filter_string=f"tags.`valuespectrum.sweep` = '{sweep_key}'", max_results=1
-    )
+    found = _sweep_run(client, exp_id, sweep_key)
     if found:
-        return str(found[0].info.run_id)
+        return str(found.info.run_id)
+    # No SweepCallback opened the parent (hydra.callbacks overridden): nobody sees the sweep
+    # end, so mark it finished now rather than leave it RUNNING forever.
     parent = client.create_run(
         exp_id,
         run_name=f"sweep {Path(sweep_key).name}",
         tags={"valuespectrum.sweep": sweep_key, "valuespectrum.kind": "sweep"},
     )
-    # A sweep parent has no end we can observe from one job; mark it finished so the UI is tidy.
     client.set_terminated(parent.info.run_id, status="FINISHED")
     return str(parent.info.run_id)
+
+
+# The experiment opens in MLflow's classic run table and charts, not its GenAI traces page.
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+
+
+def _experiment_id(client: Any, name: str, artifact_root: Path) -> str:
+    """The experiment's id, created (with its kind tag) if absent; an older one gets the tag."""
+    exp = client.get_experiment_by_name(name)
+    if exp is None:
+        return str(
+            client.create_experiment(
+                name, artifact_location=artifact_root.as_uri(), tags=EXPERIMENT_KIND
+            )
+        )
+    for key, value in EXPERIMENT_KIND.items():
+        if exp.tags.get(key) != value:
+            client.set_experiment_tag(exp.experiment_id, key, value)
+    return str(exp.experiment_id)
+
+
+def _sweep_run(client: Any, exp_id: str, sweep_key: str) -> Any:
+    found = client.search_runs(
+        [exp_id], filter_string=f"tags.`valuespectrum.sweep` = '{sweep_key}'", max_results=1
+    )
+    return found[0] if found else None
+
+
+def start_sweep(
+    uri: str,
+    experiment: str,
+    *,
+    sweep_key: str,
+    run_name: str,
+    params: Mapping[str, str],
+    tags: Mapping[str, str],
+    artifact_root: Path,
+    lock: Any,
+) -> str:
+    """Open the parent run of a multirun before its jobs start (they find it by ``sweep_key``);
+    it stays RUNNING until :func:`end_sweep`."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    from mlflow.tracking import MlflowClient
+
+    with lock():
+        client = MlflowClient(tracking_uri=uri)
+        exp_id = _experiment_id(client, experiment, artifact_root)
+        found = _sweep_run(client, exp_id, sweep_key)
+        if found:
+            return str(found.info.run_id)
+        run = client.create_run(
+            exp_id,
+            run_name=run_name,
+            tags={**tags, "valuespectrum.sweep": sweep_key, "valuespectrum.kind": "sweep"},
+        )
+    tracker = MlflowTracker(client, run.info.run_id)
+    tracker.log_params(params)
+    return str(run.info.run_id)
+
+
+def end_sweep(uri: str, run_id: str, status: str = "FINISHED") -> None:
+    """End the parent run of a multirun (after its last job), unless it already ended."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    if client.get_run(run_id).info.status == "RUNNING":
+        client.set_terminated(run_id, status=status)
+
+
+def source_tags(sha: str, source: str) -> dict[str, str]:
+    """MLflow's own source columns (user, source, commit), which ``create_run`` leaves empty."""
+    tags = {
+        "mlflow.source.type": "LOCAL",
+        "mlflow.source.name": source,
+        "mlflow.user": _user(),
+    }
+    if sha and sha != "unknown":
+        tags["mlflow.source.git.commit"] = sha
+    return tags
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for the uid (containers)
+        return "unknown"
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

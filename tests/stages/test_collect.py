@@ -25,8 +25,8 @@ def test_demo_collect_is_deterministic_and_idempotent(make_config, tmp_path) -> 
     cfg = make_config("stages=[collect]", "corpus.n=30", "tracking.enabled=false")
     m1 = runner.run(cfg, output_dir=tmp_path / "o1")
     m2 = runner.run(cfg, output_dir=tmp_path / "o2")
-    assert m1["collect/added"] == 30
-    assert m2["collect/added"] == 0 and m2["collect/corpus_size"] == 30
+    assert m1["usage/collect/added"] == 30
+    assert m2["usage/collect/added"] == 0 and m2["usage/collect/corpus_size"] == 30
     with _db(cfg.paths.workspace_path()) as con:
         rows = con.execute(
             "SELECT theme, caption, file_path, width, height FROM screenshots"
@@ -73,8 +73,8 @@ def test_folder_collect_normalises_or_rejects_every_bad_input(make_config, tmp_p
         "tracking.enabled=false",
     )
     metrics = runner.run(cfg, output_dir=tmp_path / "o")
-    assert metrics["collect/added"] == 5  # good, cmyk, sixteen, palette, alpha
-    assert metrics["collect/rejected"] == len(expected)
+    assert metrics["usage/collect/added"] == 5  # good, cmyk, sixteen, palette, alpha
+    assert metrics["usage/collect/rejected"] == len(expected)
     ws = cfg.paths.workspace_path()
     with _db(ws) as con:
         reasons = dict(con.execute("SELECT source_path, reason FROM rejected_inputs").fetchall())
@@ -85,7 +85,7 @@ def test_folder_collect_normalises_or_rejects_every_bad_input(make_config, tmp_p
         assert Image.open(ws / path).mode == "RGB"
     # Re-ingesting the same folder adds nothing and records nothing twice.
     again = runner.run(cfg, output_dir=tmp_path / "o2")
-    assert again["collect/added"] == 0 and again["collect/rejected_new"] == 0
+    assert again["usage/collect/added"] == 0 and again["usage/collect/rejected_new"] == 0
 
 
 def _folder_config(make_config, folder: Path, *extra: str):
@@ -112,7 +112,7 @@ def test_odd_files_are_recorded_and_never_stop_the_collection(make_config, tmp_p
     (folder / "big.png").write_bytes(b"\x89PNG" + bytes(1_000_000))
     cfg = _folder_config(make_config, folder, "corpus.max_file_mb=1")
     metrics = runner.run(cfg, output_dir=tmp_path / "o")
-    assert (metrics["collect/added"], metrics["collect/rejected"]) == (2, 4)
+    assert (metrics["usage/collect/added"], metrics["usage/collect/rejected"]) == (2, 4)
     ws = cfg.paths.workspace_path()
     with _db(ws) as con:
         shots = dict(con.execute("SELECT source_path, sha256 FROM screenshots").fetchall())
@@ -130,8 +130,8 @@ def test_odd_files_are_recorded_and_never_stop_the_collection(make_config, tmp_p
     }
     assert _stored_images(ws) == set(shots.values())
     again = runner.run(cfg, output_dir=tmp_path / "o2")
-    assert (again["collect/added"], again["collect/rejected_new"]) == (0, 0)
-    assert again["collect/rejected"] == 4
+    assert (again["usage/collect/added"], again["usage/collect/rejected_new"]) == (0, 0)
+    assert again["usage/collect/rejected"] == 4
     with _db(ws) as con:
         assert con.execute("SELECT count(*) FROM rejected_inputs").fetchone()[0] == 4
 

@@ -43,14 +43,14 @@ def test_rerun_embeds_only_new_screenshots(make_config, tmp_path, monkeypatch) -
     calls = _counting(monkeypatch)
     cfg = make_config("stages=[collect,index]", f"corpus.n={N}", "tracking.enabled=false")
     first = runner.run(cfg, output_dir=tmp_path / "a")
-    assert first["index/images_embedded"] == N and sum(calls) == N
-    assert first["index/captions_embedded"] == N
+    assert first["usage/index/images_embedded"] == N and sum(calls) == N
+    assert first["usage/index/captions_embedded"] == N
     calls.clear()
     again = runner.run(cfg, output_dir=tmp_path / "b")
-    assert again["index/images_embedded"] == 0 and calls == []
+    assert again["usage/index/images_embedded"] == 0 and calls == []
     more = make_config("stages=[collect,index]", f"corpus.n={N + 10}", "tracking.enabled=false")
     grown = runner.run(more, output_dir=tmp_path / "c")
-    assert grown["index/images_embedded"] == 10 and calls == [10]
+    assert grown["usage/index/images_embedded"] == 10 and calls == [10]
     ws = cfg.paths.workspace_path()
     assert len(VectorIndex.open(_image_index(ws), view=True)) == N + 10
 
@@ -112,7 +112,7 @@ def test_sigkill_mid_index_then_resume(make_config, tmp_path, monkeypatch) -> No
     )
     metrics = runner.run(resume, output_dir=tmp_path / "resumed")
     assert sum(calls) == N - done_before  # nothing embedded twice
-    assert metrics["index/images_embedded"] == N - done_before
+    assert metrics["usage/index/images_embedded"] == N - done_before
     assert len(VectorIndex.open(_image_index(ws), view=True)) == N
     with duckdb.connect(str(ws / "valuespectrum.duckdb"), read_only=True) as con:
         total, distinct = con.execute(

@@ -124,7 +124,7 @@ def test_faults_end_as_answers_or_errors_exactly_as_served(workspace, tmp_path, 
     stored = Counter(outcome for outcome, _ in answers)
     assert set(stored) == {"yes", "no", "refusal", "invalid", "error"}
     assert list(totals) == [stored[o] for o in ("yes", "no", "refusal", "invalid", "error")]
-    assert metrics["probe/n_error"] == stored["error"]
+    assert metrics["usage/probe/n_error"] == stored["error"]
 
 
 def test_rerun_makes_no_call_and_cache_keys_follow_what_matters(workspace, tmp_path, canary_key):
@@ -132,8 +132,8 @@ def test_rerun_makes_no_call_and_cache_keys_follow_what_matters(workspace, tmp_p
         runner.run(_cfg(workspace, server), output_dir=tmp_path / "a")
         first = len(server.requests)
         again = runner.run(_cfg(workspace, server), output_dir=tmp_path / "b")
-        assert len(server.requests) == first and again["probe/calls_made"] == 0
-        assert again["probe/calls_cached"] == first
+        assert len(server.requests) == first and again["usage/probe/calls_made"] == 0
+        assert again["usage/probe/calls_cached"] == first
         reworded = runner.run(
             _cfg(
                 workspace,
@@ -143,12 +143,12 @@ def test_rerun_makes_no_call_and_cache_keys_follow_what_matters(workspace, tmp_p
             ),
             output_dir=tmp_path / "c",
         )
-        assert reworded["probe/calls_made"] == first / 2  # every decision missed the cache
+        assert reworded["usage/probe/calls_made"] == first / 2  # every decision missed the cache
         other_model = runner.run(
             _cfg(workspace, server, "probe.ask_why=false", "model.model=openai/fake-vlm-v2"),
             output_dir=tmp_path / "d",
         )
-        assert other_model["probe/calls_made"] == first / 2
+        assert other_model["usage/probe/calls_made"] == first / 2
         sampled = runner.run(
             _cfg(
                 workspace,
@@ -159,7 +159,8 @@ def test_rerun_makes_no_call_and_cache_keys_follow_what_matters(workspace, tmp_p
             ),
             output_dir=tmp_path / "e",
         )
-        assert sampled["probe/calls_made"] == first  # two samples per image, each its own call
+        # two samples per image, each its own call
+        assert sampled["usage/probe/calls_made"] == first
 
 
 def test_failed_calls_are_not_cached_and_error_rate_stops_the_run(workspace, tmp_path, canary_key):
@@ -174,7 +175,7 @@ def test_failed_calls_are_not_cached_and_error_rate_stops_the_run(workspace, tmp
         metrics = runner.run(
             _cfg(workspace, server, "probe.ask_why=false"), output_dir=tmp_path / "b"
         )
-    assert metrics["probe/n_no"] == 100 and metrics["probe/n_error"] == 0
+    assert metrics["usage/probe/n_no"] == 100 and metrics["usage/probe/n_error"] == 0
 
 
 def test_missing_key_fails_before_any_work(tmp_path, monkeypatch) -> None:
@@ -240,8 +241,8 @@ def test_sigkill_mid_probe_then_resume_makes_only_missing_calls(workspace, tmp_p
             _cfg(workspace, server, "probe.ask_why=false"), output_dir=tmp_path / "resumed"
         )
         made = len(server.requests) - before
-    assert metrics["probe/calls_cached"] == saved
-    assert made == metrics["probe/calls_made"]
+    assert metrics["usage/probe/calls_cached"] == saved
+    assert made == metrics["usage/probe/calls_made"]
     with _db(workspace) as con:
         total, distinct = con.execute(
             "SELECT count(*), count(DISTINCT fingerprint) FROM responses"
@@ -269,15 +270,15 @@ def test_permanent_failures_keep_rerun_free_and_retry_only_when_asked(workspace,
         first = runner.run(
             _cfg(workspace, server, "probe.ask_why=false"), output_dir=tmp_path / "a"
         )
-        rejected = first["probe/calls_failed"]  # distinct images; answers may repeat an image
-        assert 0 < rejected < 20 and first["probe/n_error"] >= rejected
+        rejected = first["usage/probe/calls_failed"]  # distinct images; answers may repeat an image
+        assert 0 < rejected < 20 and first["usage/probe/n_error"] >= rejected
         scores = _scores(workspace)
         seen = len(server.requests)
         again = runner.run(
             _cfg(workspace, server, "probe.ask_why=false"), output_dir=tmp_path / "b"
         )
         assert len(server.requests) == seen  # nothing asked again
-        assert again["probe/calls_skipped_failed"] == rejected
+        assert again["usage/probe/calls_skipped_failed"] == rejected
         assert _scores(workspace) == scores
         with _db(workspace) as con:
             reasons = con.execute(
@@ -300,10 +301,10 @@ def test_retryable_failures_are_asked_again_within_the_whole_job_budget(workspac
     with FakeOpenAIServer(plan) as server:
         extra = ("probe.ask_why=false", "probe.max_retries=0")
         first = runner.run(_cfg(workspace, server, *extra), output_dir=tmp_path / "a")
-        failed = first["probe/calls_failed"]
+        failed = first["usage/probe/calls_failed"]
         scores, seen = _scores(workspace), len(server.requests)
         again = runner.run(_cfg(workspace, server, *extra), output_dir=tmp_path / "b")
-    assert failed > 0 and again["probe/calls_made"] == failed
+    assert failed > 0 and again["usage/probe/calls_made"] == failed
     assert len(server.requests) == seen + failed
     assert _scores(workspace) == scores
 

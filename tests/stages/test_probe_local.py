@@ -25,7 +25,8 @@ def test_tiny_llava_answers_through_the_transformers_backend(tmp_path) -> None:
             "SELECT count(*), count(yes_logprob), count(no_logprob) FROM responses").fetchone()
         outcomes = con.execute("SELECT DISTINCT outcome FROM answers").fetchall()
     assert rows[0] == rows[1] == rows[2] > 0  # every reply came with first-token yes/no logprobs
-    assert metrics["probe/n_error"] == 0  # random weights babble (invalid), but nothing failed
+    # random weights babble (invalid), but nothing failed
+    assert metrics["usage/probe/n_error"] == 0
     assert {o for (o,) in outcomes} <= {"yes", "no", "refusal", "invalid"}
 
 
@@ -36,16 +37,16 @@ def test_default_demo_recovers_the_simulated_profile(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "SIMULATED respondent" in out and "Spearman rho" in out
     # The instrument recovers the ordering it was given (GPT-4o's published row).
-    assert metrics["probe/rho_true_profile"] > 0.4
+    assert metrics["probe/summary/rho_true_profile"] > 0.4
     again = runner.run(cfg, output_dir=tmp_path / "b")
-    assert again["probe/calls_made"] == 0
-    assert again["probe/rho_true_profile"] == metrics["probe/rho_true_profile"]
+    assert again["usage/probe/calls_made"] == 0
+    assert again["probe/summary/rho_true_profile"] == metrics["probe/summary/rho_true_profile"]
     radar = (tmp_path / "a" / "probe" / "radar.png").read_bytes()
     assert (tmp_path / "b" / "probe" / "radar.png").read_bytes() == radar  # reused as drawn
     # Another axis order draws the radar anew from the same answers (no new calls).
     circle = compose([f"paths.workspace={tmp_path}/ws", "progress=false",
                       "tracking.enabled=false", "plots.axis_order=circumplex"])  # fmt: skip
     redrawn = runner.run(circle, output_dir=tmp_path / "c")
-    assert redrawn["probe/calls_made"] == 0
+    assert redrawn["usage/probe/calls_made"] == 0
     assert (tmp_path / "c" / "probe" / "radar.png").read_bytes() != radar
     assert (tmp_path / "c" / "probe" / "radar.pdf").is_file()

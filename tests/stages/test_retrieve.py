@@ -123,7 +123,7 @@ def test_planted_neighbours_in_order_without_reuse(
 
     # Same configuration again: the rows are reused, not duplicated.
     metrics = runner.run(cfg, output_dir=tmp_path / "again")
-    assert metrics["retrieve/reused"] == 1
+    assert metrics["usage/retrieve/reused"] == 1
     with store.connect() as con:
         assert store.count(con, "retrievals") == 6
 

@@ -30,12 +30,12 @@ class CallStats:
 
     def as_metrics(self) -> dict[str, float]:
         return {
-            "calls_made": self.made,
-            "calls_cached": self.cached,
-            "calls_failed": self.failed,
-            "calls_retried": self.retried,
-            "calls_skipped_failed": self.skipped_failed,
-            "call_seconds": self.seconds,
+            "usage/calls_made": self.made,
+            "usage/calls_cached": self.cached,
+            "usage/calls_failed": self.failed,
+            "usage/calls_retried": self.retried,
+            "usage/calls_skipped_failed": self.skipped_failed,
+            "timing/call_seconds": self.seconds,
         }
 
 

@@ -32,23 +32,36 @@ def score_answers(
     return ProbeScores(scores, summary, rho)
 
 
+# Per-value columns of the scores table and their metric names, ``<name>/<value>``: all begin
+# with "score" so that MLflow, which sorts chart sections by name, shows the scores first.
+PER_VALUE = {
+    "score": "score", "ci_low": "score_ci_low", "ci_high": "score_ci_high",
+    "centred": "score_centred", "n": "score_n",
+}
+SUMMARY = (
+    "mean", "std", "circumplex_r",
+    "openness_to_change", "self_enhancement", "conservation", "self_transcendence",
+)
+
+
 def profile_metrics(result: ProbeScores, frame) -> dict[str, float]:
-    """Per-value scores, outcome counts and rates, and the summary, as flat metrics."""
+    """The profile as flat metrics: per value ``score/<value>``, ``score_ci_low/<value>``,
+    ``score_ci_high/<value>``, ``score_centred/<value>``, ``score_n/<value>`` (answers behind
+    the score); ``summary/<name>``: mean, std, circumplex_r, the four higher-order scores, the
+    error / refusal / invalid rates and rho_true_profile; the answer outcomes as
+    ``usage/n_<outcome>``."""
     metrics: dict[str, float] = {}
     for r in result.scores.itertuples():
-        metrics[r.value] = r.score
-        metrics[f"{r.value}_centred"] = r.centred
+        for column, name in PER_VALUE.items():
+            metrics[f"{name}/{r.value}"] = float(getattr(r, column))
     counts = frame["outcome"].value_counts()
     n_all = len(frame)
     for outcome in ("yes", "no", "refusal", "invalid", "error"):
-        metrics[f"n_{outcome}"] = float(counts.get(outcome, 0))
+        metrics[f"usage/n_{outcome}"] = float(counts.get(outcome, 0))
+    for key in SUMMARY:
+        metrics[f"summary/{key}"] = float(result.summary[key])
     for outcome in ("error", "refusal", "invalid"):
-        metrics[f"{outcome}_rate"] = counts.get(outcome, 0) / n_all if n_all else 0.0
-    for key in (
-        "mean", "std", "circumplex_r", "openness_to_change", "self_enhancement",
-        "conservation", "self_transcendence",
-    ):
-        metrics[key] = float(result.summary[key])
+        metrics[f"summary/{outcome}_rate"] = counts.get(outcome, 0) / n_all if n_all else 0.0
     if result.rho is not None:
-        metrics["rho_true_profile"] = result.rho
+        metrics["summary/rho_true_profile"] = result.rho
     return metrics

@@ -130,7 +130,10 @@ def _counts(ctx, **counts: int) -> dict[str, float]:
         "collect: %d added, %d already present, %d rejected (%d newly recorded); corpus %d",
         counts["added"], counts["present"], counts["rejected"], counts["rejected_new"], total,
     )
-    return {**{k: float(v) for k, v in counts.items()}, "corpus_size": float(total)}
+    return {
+        **{f"usage/{k}": float(v) for k, v in counts.items()},
+        "usage/corpus_size": float(total),
+    }
 
 
 def _last_rejections(ctx, n: int) -> list[tuple[str, str]]:

@@ -29,24 +29,24 @@ def run(ctx) -> dict[str, float]:
     files = index_files(ctx.workspace, embedder)
     with ctx.store.connect() as con:
         shots = ctx.store.screenshots(con)
-    metrics: dict[str, float] = {"screenshots": float(len(shots))}
+    metrics: dict[str, float] = {"usage/screenshots": float(len(shots))}
 
     def embed_images(rows: Sequence[ScreenshotRow]) -> np.ndarray:
         return embedder.embed_images(
             [ctx.workspace / r.file_path for r in rows], progress=ctx.cfg.progress
         )
 
-    metrics["images_embedded"] = _fill(
+    metrics["usage/images_embedded"] = _fill(
         ctx, files.image, shots, lambda: embedder.dim, embedder.tag, "image", embed_images
     )
     captions = embedder.caption_encoder
     if captions is not None and files.caption is not None:
         with_caption = [r for r in shots if r.caption and r.caption.strip()]
-        metrics["captions_embedded"] = _fill(
+        metrics["usage/captions_embedded"] = _fill(
             ctx, files.caption, with_caption, lambda: captions.dim, captions.tag, "caption",
             lambda rows: captions.embed_texts([r.caption for r in rows]),
         )
-        metrics["captionless"] = float(len(shots) - len(with_caption))
+        metrics["usage/captionless"] = float(len(shots) - len(with_caption))
     return metrics
 
 

@@ -102,7 +102,7 @@ def run(ctx) -> dict[str, float]:
     metrics = _report(ctx, probe_run, answers)
     asyncio.run(model.aclose())
     metrics.update(stats.as_metrics())
-    metrics["cost_usd"] = cost
+    metrics["usage/cost_usd"] = cost
     return metrics
 
 
@@ -141,11 +141,16 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
                 result.scores, tmp, label=label, axis_order=cfg.plots.axis_order,
                 true_profile=true_profile,
             )
+            _write_summary(tmp, cfg, result, probe_run, true_profile)
+            for name, table in (("answers", frame), ("scores", result.scores)):
+                table.to_csv(tmp / f"{name}.csv", index=False)  # previewed in MLflow's UI
             frame.to_parquet(tmp / "answers.parquet", index=False)
-            result.scores.to_parquet(tmp / "scores.parquet", index=False)
+            result.scores.to_parquet(tmp / "scores.parquet", index=False)  # the completion mark
 
         fill_once(folder, write, mark="scores.parquet")
-    _log_results(ctx, folder, probe_run)
+    if _log_results(ctx, folder, probe_run):
+        scores = result.scores.astype(object).where(result.scores.notna(), None)  # NaN: no JSON
+        ctx.tracker.log_table(scores, "probe/scores_table.json")
     return profile_metrics(result, frame)
 
 
@@ -168,12 +173,27 @@ def _results_folder(ctx, probe_run: str, answers) -> Path:
     return ctx.workspace / "probe" / probe_run / digest
 
 
-def _log_results(ctx, folder: Path, probe_run: str) -> None:
+def _log_results(ctx, folder: Path, probe_run: str) -> bool:
     """Copy the probe's files into this job's output folder and log them (or a reference)."""
     from valuespectrum.report.artifacts import publish
 
     def rename(name: str) -> str:
         stem, ext = name.split(".")
-        return f"{stem}-{probe_run}.{ext}" if ext == "parquet" else name
+        return f"{stem}-{probe_run}.{ext}" if ext in ("parquet", "csv") else name
 
-    publish(ctx, folder, (*FIGURES, "answers.parquet", "scores.parquet"), "probe", rename=rename)
+    names = (*FIGURES, "summary.html", *(f"{t}.{e}" for t in ("answers", "scores")
+                                          for e in ("parquet", "csv")))
+    return publish(ctx, folder, names, "probe", rename=rename)
+
+
+def _write_summary(folder: Path, cfg, result, probe_run: str, true_profile) -> None:
+    """A one-page HTML summary of the scores with the radar chart embedded (opens offline)."""
+    from valuespectrum.report.summary_html import summary_html
+
+    (folder / "summary.html").write_text(
+        summary_html(
+            result.scores, result.summary, label=cfg.model.label or cfg.model.name,
+            probe_run=probe_run, radar_png=folder / "radar.png", true_profile=true_profile,
+            rho=result.rho,
+        )
+    )

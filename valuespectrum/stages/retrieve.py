@@ -28,11 +28,11 @@ def run(ctx) -> dict[str, float]:
 
 def _metrics(table, n_queries: int, k: int, reused: bool) -> dict[str, float]:
     metrics = {
-        "rows": float(len(table)),
-        "queries": float(n_queries),
+        "usage/rows": float(len(table)),
+        "usage/queries": float(n_queries),
         "fill_rate": len(table) / max(1, n_queries * k),
         "mean_score": float(table["score"].mean()) if len(table) else 0.0,
-        "reused": float(reused),
+        "usage/reused": float(reused),
     }
     themed = table.dropna(subset=["theme"])
     if len(themed):
@@ -80,16 +80,18 @@ def _log_artifacts(ctx, table, run_id: str) -> None:
     layout = content_id({"subtitle": subtitle, "warning": warning, "sheets": SHEETS_VERSION})
     folder = ctx.workspace / "retrieval" / run_id / layout
     values = list(dict.fromkeys(table["value"]))
-    names = [f"retrievals-{run_id}.parquet", *(f"contact-{v}.png" for v in values)]
+    tables = [f"retrievals-{run_id}.parquet", f"retrievals-{run_id}.csv"]  # CSV: UI preview
+    sheets = [f"contact-{v}.png" for v in values]
 
     def draw(tmp: Path) -> None:
         _draw_sheets(cfg, table, run_id, tmp, subtitle, warning)
-        table.to_parquet(tmp / names[0], index=False)  # last: the completion mark
+        table.to_csv(tmp / tables[1], index=False)
+        table.to_parquet(tmp / tables[0], index=False)  # last: the completion mark
 
-    fill_once(folder, draw, mark=names[0])
-    publish(ctx, folder, names[:1], "retrieval")
-    pdfs = [n.replace(".png", ".pdf") for n in names[1:]]
-    publish(ctx, folder, names[1:], "retrieval/contact_sheets", unlogged=pdfs)
+    fill_once(folder, draw, mark=tables[0])
+    publish(ctx, folder, tables, "retrieval")
+    pdfs = [n.replace(".png", ".pdf") for n in sheets]
+    publish(ctx, folder, sheets, "retrieval/contact_sheets", unlogged=pdfs)
 
 
 # Bump when the drawing changes, so sheets kept in workspaces are redrawn once.
