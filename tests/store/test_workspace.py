@@ -53,10 +53,14 @@ def test_an_emptied_database_fails_at_connect(tmp_path: Path, size: int) -> None
 
 def test_a_corrupt_block_read_inside_a_block_names_the_fix(tmp_path: Path) -> None:
     db = _filled(tmp_path / "ws")
-    size = db.stat().st_size
-    with db.open("r+b") as fh:  # same size, garbage in the data blocks
-        fh.seek(size // 3)
-        fh.write(os.urandom(size // 3))
+    with duckdb.connect(str(db), read_only=True) as con:
+        (block, block_size) = con.execute(
+            "SELECT max(block_id), any_value((SELECT block_size FROM pragma_database_size())) "
+            "FROM pragma_storage_info('responses') WHERE column_name = 'text' AND persistent"
+        ).fetchone()
+    with db.open("r+b") as fh:  # same size, garbage in a block of reply texts
+        fh.seek(3 * 4096 + block * block_size + 1000)
+        fh.write(b"\xa5" * 4096)
     opened = False
     with pytest.raises(WorkspaceDamaged) as info, Store(tmp_path / "ws").connect() as con:
         opened = True

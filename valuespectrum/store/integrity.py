@@ -9,7 +9,7 @@ between tables. Every problem is one line that names the repair.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,9 @@ class WorkspaceDamaged(ConfigError):
 def database_damaged(path: Path, cause: BaseException | str) -> WorkspaceDamaged:
     first = str(cause).strip().splitlines()[0][:200] if str(cause).strip() else type(cause)
     return WorkspaceDamaged(
-        f"workspace database {path} is damaged ({first}); move it away and re-run, "
-        f"or run {VERIFY} --workspace {path.parent}"
+        f"workspace database {path} is damaged ({first}); move it away and re-run (collect and "
+        "index rebuild their rows from the images and index files; the probe's call cache was "
+        f"in it, so it asks the model again), or run {VERIFY} --workspace {path.parent}"
     )
 
 
@@ -118,21 +119,30 @@ def index_keys_recorded(con: Any) -> dict[str, set[int]]:
     return out
 
 
-def dangling(con: Any) -> list[tuple[str, int, Sequence[Any]]]:
-    """(kind, count, examples) for rows that reference rows which are not there."""
-    checks = {
-        "retrievals": """SELECT r.run_id, count(*) FROM retrievals r
+def dangling(con: Any) -> list[str]:
+    """One line (what, then the fix) per kind of row that references rows which are gone."""
+    checks = (
+        ("""SELECT r.run_id, count(*) FROM retrievals r
             ANTI JOIN screenshots s ON s.id = r.screenshot_id GROUP BY r.run_id ORDER BY 1""",
-        "answers": """SELECT a.probe_run, count(*) FROM answers a
-            WHERE a.outcome <> 'error'  -- a "why" may fail and leave no reply: not checked
+         "{n} retrieval row(s) of run(s) {ids} reference screenshots not in the database; "
+         "re-run collect over the corpus that held them (ids are content hashes, so their rows "
+         "come back)"),
+        # Only decisions: a "why" may fail and leave its fingerprint without a reply.
+        ("""SELECT a.probe_run, count(*) FROM answers a
+            WHERE a.outcome <> 'error'
               AND a.fingerprint NOT IN (SELECT fingerprint FROM responses)
             GROUP BY a.probe_run ORDER BY 1""",
-        "unscored": """SELECT p.probe_run, 1 FROM probe_runs p
+         "{n} answer(s) of probe run(s) {ids} have no cached reply in responses; re-run the "
+         "probe with the same settings: it asks those calls again and rewrites the answers"),
+        ("""SELECT p.probe_run, 1 FROM probe_runs p
             ANTI JOIN scores s ON s.probe_run = p.probe_run ORDER BY 1""",
-    }
+         "{n} probe run(s) without scores ({ids}); re-run the probe with the same settings "
+         "(answered from the cache, no model calls) to score them"),
+    )
     out = []
-    for kind, sql in checks.items():
+    for sql, line in checks:
         rows = con.execute(sql).fetchall()
         if rows:
-            out.append((kind, sum(int(r[1]) for r in rows), [r[0] for r in rows]))
+            ids = ", ".join(str(r[0]) for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
+            out.append(line.format(n=sum(int(r[1]) for r in rows), ids=ids))
     return out
