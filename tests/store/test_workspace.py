@@ -25,6 +25,7 @@ def _filled(ws: Path) -> Path:
             "repeat('yes because ', 40) || range, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
             "1, now() FROM range(20000)"
         )
+        con.execute("CHECKPOINT")  # into the file itself, whatever this process did before
     return ws / DB_NAME
 
 
