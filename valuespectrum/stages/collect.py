@@ -97,7 +97,7 @@ def _unrestorable(lost: dict[str, ScreenshotRow]) -> int:
         log.warning(
             "collect: %d corpus image(s) missing and not restorable from this corpus, e.g. %s "
             "(source %s); put the unchanged source back (or set corpus= to the one that held "
-            "it) and re-run collect; python -m valuespectrum.verify lists them all",
+            "it) and re-run collect; python -m valuespectrum.verify checks the whole workspace",
             len(lost), row.file_path, row.source_path,
         )
     return len(lost)
