@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 
 from valuespectrum.retrieval.index import Hit, ReadOnlyIndexError, VectorIndex
+from valuespectrum.store.integrity import WorkspaceDamaged
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
@@ -195,3 +198,31 @@ def test_benchmark_quick_smoke() -> None:
     assert "recall@5" in result.stdout
     assert "policy: N=1000 -> exact" in result.stdout
     assert "policy: N=3000 -> HNSW" in result.stdout
+
+
+@pytest.mark.parametrize("view", [True, False])
+@pytest.mark.parametrize("keep", [0.5, 0.99])  # cut in the vectors, cut in the graph
+def test_a_truncated_index_file_is_one_line_naming_the_fix(tmp_path: Path, view: bool,
+                                                           keep: float) -> None:
+    path = build().save(tmp_path / "image-x.usearch")
+    os.truncate(path, int(path.stat().st_size * keep))
+    with pytest.raises(WorkspaceDamaged) as info:
+        VectorIndex.open(path, view=view)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message
+    assert "delete it and re-run the index stage" in message
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_saved_index_follows_the_umask_like_the_database(tmp_path: Path, umask: int) -> None:
+    import duckdb
+
+    old = os.umask(umask)
+    try:
+        path = build().save(tmp_path / "i.usearch")
+        duckdb.connect(str(tmp_path / "db.duckdb")).close()
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    assert mode == 0o666 & ~umask
+    assert mode == stat.S_IMODE((tmp_path / "db.duckdb").stat().st_mode)

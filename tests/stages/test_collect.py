@@ -4,6 +4,7 @@ every rejected file."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ from PIL import Image
 
 from valuespectrum import runner
 from valuespectrum.store import Store
+from valuespectrum.store.integrity import WorkspaceDamaged
 from valuespectrum.values import VALUES
 
 
@@ -151,3 +153,56 @@ def test_a_failed_database_write_leaves_no_orphan_images(
     with pytest.raises(duckdb.IOException):
         runner.run(cfg, output_dir=tmp_path / "o")
     assert _stored_images(cfg.paths.workspace_path()) == set()
+
+
+def _image_paths(ws: Path) -> dict[str, str]:
+    """source_path -> the stored image's path inside the workspace."""
+    with _db(ws) as con:
+        return dict(con.execute("SELECT source_path, file_path FROM screenshots").fetchall())
+
+
+def test_deleted_or_emptied_demo_images_are_restored_by_collect(make_config, tmp_path) -> None:
+    cfg = make_config("stages=[collect]", "corpus.n=12", "tracking.enabled=false")
+    runner.run(cfg, output_dir=tmp_path / "o1")
+    ws = cfg.paths.workspace_path()
+    lost = sorted(_image_paths(ws).values())[:2]
+    original = {p: (ws / p).read_bytes() for p in lost}
+    (ws / lost[0]).unlink()
+    (ws / lost[1]).write_bytes(b"")
+    # Another seed: the lost images are regenerated from their own rows, not from this config.
+    other = make_config("stages=[collect]", "corpus.n=3", "corpus.seed=1", "tracking.enabled=false")
+    again = runner.run(other, output_dir=tmp_path / "o2")
+    assert (again["collect/restored"], again["collect/unrestorable"]) == (2, 0)
+    assert again["collect/added"] == 3
+    assert {p: (ws / p).read_bytes() for p in lost} == original
+    clean = runner.run(cfg, output_dir=tmp_path / "o3")
+    assert (clean["collect/restored"], clean["collect/added"]) == (0, 0)
+
+
+def test_folder_images_are_restored_from_an_unchanged_source_only(make_config, tmp_path,
+                                                                 caplog) -> None:
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for name, colour in (("a.png", (200, 0, 0)), ("b.png", (0, 200, 0)), ("c.png", (0, 0, 200))):
+        Image.new("RGB", (64, 96), colour).save(folder / name)
+    cfg = _folder_config(make_config, folder)
+    runner.run(cfg, output_dir=tmp_path / "o1")
+    ws = cfg.paths.workspace_path()
+    stored = _image_paths(ws)
+    a, b = stored[str(folder / "a.png")], stored[str(folder / "b.png")]
+    kept = (ws / a).read_bytes()
+    (ws / a).unlink()
+    (ws / b).unlink()
+    Image.new("RGB", (64, 96), (9, 9, 9)).save(folder / "b.png")  # the source of b changed
+    with caplog.at_level(logging.WARNING):
+        again = runner.run(cfg, output_dir=tmp_path / "o2")
+    assert (again["collect/restored"], again["collect/unrestorable"]) == (1, 1)
+    assert again["collect/added"] == 1  # the new b is a new screenshot
+    assert (ws / a).read_bytes() == kept and not (ws / b).exists()
+    (warning,) = [r.getMessage() for r in caplog.records if "not restorable" in r.getMessage()]
+    assert b in warning and str(folder / "b.png") in warning
+    # A later stage that would read the lost image stops before any work, naming the repair.
+    index = make_config("stages=[index]", "tracking.enabled=false",
+                        "embedder.caption_encoder=null", workspace=ws)
+    with pytest.raises(WorkspaceDamaged, match=r"1 corpus image\(s\) missing .* re-run collect"):
+        runner.run(index, output_dir=tmp_path / "o3")

@@ -5,6 +5,7 @@ stay out of every record."""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -161,6 +162,41 @@ def test_rerun_makes_no_call_and_cache_keys_follow_what_matters(workspace, tmp_p
         )
         # two samples per image, each its own call
         assert sampled["usage/probe/calls_made"] == first
+
+
+def _score_sets(ws: Path) -> dict[str, list[tuple]]:
+    """scoring_key -> the rows of that score set."""
+    with _db(ws) as con:
+        rows = con.execute(
+            "SELECT scoring_key, value, score, ci_low, ci_high FROM scores ORDER BY 1, 2"
+        ).fetchall()
+    sets: dict[str, list[tuple]] = {}
+    for key, *rest in rows:
+        sets.setdefault(key, []).append(tuple(rest))
+    return sets
+
+
+def test_rerun_with_other_scoring_settings_keeps_both_score_sets(workspace, tmp_path, canary_key):
+    with FakeOpenAIServer(FaultPlan(seed=SEED, p_yes=0.5)) as server:
+        runner.run(_cfg(workspace, server, "probe.ask_why=false", "probe.n_boot=50"),
+                   output_dir=tmp_path / "a")
+        with _db(workspace) as con:
+            assert con.execute("SELECT count(*) FROM scores").fetchone()[0] == 10
+        (first,) = _score_sets(workspace).values()
+        seen = len(server.requests)
+        runner.run(_cfg(workspace, server, "probe.ask_why=false", "probe.n_boot=60"),
+                   output_dir=tmp_path / "b")
+        assert len(server.requests) == seen  # scoring settings never change the calls
+        with _db(workspace) as con:  # before: the second job overwrote the first one's rows
+            assert con.execute("SELECT count(*) FROM scores").fetchone()[0] == 20
+        sets = _score_sets(workspace)
+        runner.run(_cfg(workspace, server, "probe.ask_why=false", "probe.n_boot=50"),
+                   output_dir=tmp_path / "c")
+    assert _score_sets(workspace) == sets  # the same settings replace their own set only
+    assert len(sets) == 2 and list(sets.values()) == [first, first]  # k=1: CIs of zero width
+    with _db(workspace) as con:
+        recorded = con.execute("SELECT DISTINCT scoring FROM scores").fetchall()
+    assert sorted(json.loads(r[0])["n_boot"] for r in recorded) == [50, 60]
 
 
 def test_failed_calls_are_not_cached_and_error_rate_stops_the_run(workspace, tmp_path, canary_key):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from valuespectrum import runner
 from valuespectrum.config import ValueEntry
@@ -34,6 +35,8 @@ def _planted_workspace(cfg, *, caption_dim: int | None = None):
     vectors[3] = _unit(e0 + 0.60 * e1)
     vectors[4] = _unit(e1 + 0.50 * e0)
     vectors = {k: _unit(v) for k, v in vectors.items()}
+    for i in vectors:  # retrieve checks that the images it shows exist
+        Image.new("RGB", (10, 10), (i, 0, 0)).save(ws / "images" / f"{i}.png")
     with store.connect() as con:
         store.insert_screenshots(
             con,

@@ -11,6 +11,7 @@ Pillow/FreeType build.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -43,29 +44,42 @@ def generate_demo(
     if width < 32 or height < 32:
         raise ValueError(f"size={size} is too small; use at least (32, 32), e.g. (288, 512)")
     for i in range(n):
-        theme = theme_for(i, seed)
-        rng = random.Random(f"valuespectrum-demo:{seed}:{i}")
-        post = compose_post(theme, rng)
-        image = _overlay_ui(_shade(draw_scene(theme, rng, width, height)), post, rng)
-        url = f"demo://{seed}/{i}"
-        yield CorpusItem(
-            sha256=file_sha256(encode_png(image)),
-            source_path=url,
-            image=NormalisedImage(image, width, height, "RGB", "PNG", ()),
-            platform="demo",
-            url=url,
-            caption=post.caption,
-            author=post.author,
-            hashtags=post.hashtags,
-            collected_at=DEMO_EPOCH + timedelta(minutes=i),
-            theme=theme,
-            extra={
-                "likes": post.likes,
-                "comments": post.comments,
-                "shares": post.shares,
-                "off_theme_caption": post.off_theme,
-            },
-        )
+        yield demo_item(i, seed=seed, size=size)
+
+
+def demo_position(url: str | None) -> tuple[int, int] | None:
+    """(seed, index) of a demo screenshot's url ``demo://<seed>/<index>``, else None."""
+    match = re.fullmatch(r"demo://(-?\d+)/(\d+)", url or "")
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def demo_item(i: int, *, seed: int, size: tuple[int, int]) -> CorpusItem:
+    """The ``i``-th demo screenshot of ``seed``: depends on nothing else, so a lost image can be
+    drawn again from its row (url and size) alone."""
+    width, height = size
+    theme = theme_for(i, seed)
+    rng = random.Random(f"valuespectrum-demo:{seed}:{i}")
+    post = compose_post(theme, rng)
+    image = _overlay_ui(_shade(draw_scene(theme, rng, width, height)), post, rng)
+    url = f"demo://{seed}/{i}"
+    return CorpusItem(
+        sha256=file_sha256(encode_png(image)),
+        source_path=url,
+        image=NormalisedImage(image, width, height, "RGB", "PNG", ()),
+        platform="demo",
+        url=url,
+        caption=post.caption,
+        author=post.author,
+        hashtags=post.hashtags,
+        collected_at=DEMO_EPOCH + timedelta(minutes=i),
+        theme=theme,
+        extra={
+            "likes": post.likes,
+            "comments": post.comments,
+            "shares": post.shares,
+            "off_theme_caption": post.off_theme,
+        },
+    )
 
 
 def theme_for(index: int, seed: int) -> str:

@@ -21,13 +21,15 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
+import secrets
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 from usearch.index import Index, Matches, MetricKind, ScalarKind
+
+from valuespectrum.store.integrity import WorkspaceDamaged
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,23 @@ def _as_keys(keys: Any) -> np.ndarray:
     if array.size and (array.min() < 0 or array.max() > _MAX_KEY):
         raise ValueError("keys must be non-negative and fit a signed 64-bit int (DuckDB BIGINT)")
     return array.astype(np.uint64)
+
+
+def _new_temp(path: Path) -> Path:
+    """An empty, new temp file beside ``path`` with mode 0666 minus the umask.
+
+    ``tempfile.mkstemp`` makes 0600 files, so index files came out private while the DuckDB file
+    beside them follows the umask; on a shared cluster filesystem the group could then read the
+    database but not the indexes. ``os.open`` with 0666 lets the umask (and default ACLs) decide.
+    """
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temp file beside {path}")
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -107,13 +126,21 @@ class VectorIndex:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no vector index at {path}; run the index stage first")
+        fix = "delete it and re-run the index stage (stages=[index]), which re-embeds its vectors"
         try:
             meta = Index.metadata(path) or {}
-        except ValueError as exc:
-            raise ValueError(f"{path} is not a USearch index: {exc}") from exc
+        except ValueError as exc:  # cut inside the vectors, or not USearch at all
+            raise WorkspaceDamaged(f"vector index {path} is damaged, not a USearch index "
+                                   f"({exc}); {fix}") from exc
         if (meta.get("kind_metric"), meta.get("kind_scalar")) != (MetricKind.Cos, ScalarKind.F32):
-            raise ValueError(f"{path} is not a cosine float32 USearch index ({meta})")
-        index = Index.restore(path, view=view)
+            raise WorkspaceDamaged(f"vector index {path} is not a cosine float32 USearch index "
+                                   f"({meta}); {fix}")
+        try:
+            index = Index.restore(path, view=view)
+        except RuntimeError as exc:  # cut inside the graph: "File is corrupted ..."
+            raise WorkspaceDamaged(f"vector index {path} is damaged ({exc}); {fix}") from exc
+        if index is None:
+            raise WorkspaceDamaged(f"vector index {path} is damaged (USearch read nothing); {fix}")
         index.expansion_search = expansion_search
         return cls(index, path=path, view=view, exact_threshold=exact_threshold, threads=threads)
 
@@ -188,9 +215,7 @@ class VectorIndex:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
+        tmp = _new_temp(path)
         try:
             self._index.save(os.fspath(tmp))
             with tmp.open("rb") as fh:

@@ -17,6 +17,7 @@ from valuespectrum.retrieval.embedding import ClipEmbedder, EmbedderSpec
 from valuespectrum.retrieval.index import VectorIndex
 from valuespectrum.retrieval.search import search_keywords
 from valuespectrum.store import content_id
+from valuespectrum.store.integrity import require_images, require_index_complete
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,10 @@ def ensure_retrieval(ctx) -> RetrievalRun:
                 "=minilm and run the index stage, or use retrieve.caption_weight=0"
             )
         captions = VectorIndex.open(files.caption, view=True)
+    used = [("image", embedder.tag, files.image)]
+    if captions is not None:
+        used.append(("caption", embedder.caption_encoder.tag, files.caption))
+    _check_complete(ctx, used)
     plan = [(v, kw) for v, entry in cfg.value_keywords.values.items() for kw in entry.keywords]
     run_id = content_id(
         {
@@ -99,8 +104,20 @@ def ensure_retrieval(ctx) -> RetrievalRun:
             ctx.store.insert_retrievals(con, rows)
     with ctx.store.connect() as con:
         table = ctx.store.retrievals(con, run_id)
+    stage = "retrieve" if "retrieve" in cfg.stages else "probe"
+    require_images(ctx.workspace, table["file_path"], stage)  # before a contact sheet or a call
     log.info("retrieval run %s: %d rows%s", run_id, len(table), " (reused)" if reused else "")
     return RetrievalRun(run_id, table, reused)
+
+
+def _check_complete(ctx, used: list[tuple[str, str, Path]]) -> None:
+    """Refuse to search an index file holding fewer vectors than ``embeddings`` recorded for it
+    (an older copy put back, a file of another workspace). Read under the lock, where the index
+    stage saves a file and records its rows together, so a sibling job's progress is no alarm."""
+    with ctx.store.lock(), ctx.store.connect(locked=False) as con:
+        for kind, tag, path in used:
+            recorded = len(ctx.store.embedded_ids(con, tag, kind))
+            require_index_complete(VectorIndex.open(path, view=True), recorded, path)
 
 
 def _slug(tag: str) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 
 from valuespectrum.retrieval.steps import index_files, make_embedder
 from valuespectrum.store import ScreenshotRow
+from valuespectrum.store.integrity import require_images
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ def run(ctx) -> dict[str, float]:
     with ctx.store.connect() as con:
         shots = ctx.store.screenshots(con)
     metrics: dict[str, float] = {"usage/screenshots": float(len(shots))}
+    present = _keys(files.image)
+    require_images(ctx.workspace, [r.file_path for r in shots if r.id not in present], "index")
 
     def embed_images(rows: Sequence[ScreenshotRow]) -> np.ndarray:
         return embedder.embed_images(

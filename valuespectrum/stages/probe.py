@@ -126,7 +126,7 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
         log.warning("retrieve.k=1: one image per keyword, so the bootstrap CIs (images resampled"
                     " within keywords) have zero width; use k >= 2 for intervals")
     with ctx.store.connect() as con:
-        ProbeStore.replace_scores(con, probe_run, result.scores)
+        ProbeStore.replace_scores(con, probe_run, _scoring_settings(cfg), result.scores)
     table = render_table(
         result.scores, result.summary, label=cfg.model.label or cfg.model.name,
         true_profile=true_profile, rho=result.rho, probe_run=probe_run,
@@ -161,9 +161,7 @@ def _results_folder(ctx, probe_run: str, answers) -> Path:
     digest = content_id(
         {
             "answers": sorted(map(list, answers)),
-            "n_boot": cfg.probe.n_boot,
-            "seed": cfg.seed,
-            "hedonism_in": cfg.scoring.hedonism_in,
+            **_scoring_settings(cfg),
             "label": cfg.model.label,
             "profile": cfg.model.true_profile or {},  # {} for a real model, as before
             "axis_order": cfg.plots.axis_order,
@@ -171,6 +169,11 @@ def _results_folder(ctx, probe_run: str, answers) -> Path:
         }
     )
     return ctx.workspace / "probe" / probe_run / digest
+
+
+def _scoring_settings(cfg) -> dict:
+    """Everything besides the answers that shapes the score rows (their key in ``scores``)."""
+    return {"n_boot": cfg.probe.n_boot, "seed": cfg.seed, "hedonism_in": cfg.scoring.hedonism_in}
 
 
 def _log_results(ctx, folder: Path, probe_run: str) -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from valuespectrum.store.rows import _plain, insert_rows, now_utc
+from valuespectrum.store.rows import _plain, content_id, insert_rows, now_utc
 from valuespectrum.store.schema import SCORE_COLUMNS
 
 
@@ -66,14 +67,19 @@ class ProbeStore:
             insert_rows(con, "answers", rows)
 
     @staticmethod
-    def replace_scores(con: Any, probe_run: str, scores: Any) -> None:
-        con.execute("DELETE FROM scores WHERE probe_run = ?", [probe_run])
+    def replace_scores(con: Any, probe_run: str, scoring: dict[str, Any], scores: Any) -> str:
+        """Rewrite the score set of ``probe_run`` under these scoring settings (other settings'
+        sets stay); return its ``scoring_key``."""
+        key = content_id(scoring)
+        con.execute("DELETE FROM scores WHERE probe_run = ? AND scoring_key = ?", [probe_run, key])
+        settings = json.dumps(scoring, sort_keys=True)
         rows = [
-            (probe_run, *[_plain(getattr(r, c)) for c in SCORE_COLUMNS])
+            (probe_run, key, settings, *[_plain(getattr(r, c)) for c in SCORE_COLUMNS])
             for r in scores.itertuples()
         ]
         if rows:
             insert_rows(con, "scores", rows)
+        return key
 
     @staticmethod
     def usage(con: Any, fingerprints: Sequence[str]) -> tuple[float, int]:

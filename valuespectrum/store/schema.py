@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 DB_NAME = "valuespectrum.duckdb"
+
+# One score set per (probe run, scoring settings): jobs that score the same answers with another
+# bootstrap seed, probe.n_boot or scoring.hedonism_in keep their own rows.
+SCORES_DDL = """CREATE TABLE IF NOT EXISTS {table} (
+    probe_run VARCHAR NOT NULL,
+    scoring_key VARCHAR NOT NULL,   -- content_id of the scoring settings; 'legacy': see migrate
+    scoring VARCHAR,                -- JSON: those settings (NULL for legacy rows)
+    model VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    higher_order VARCHAR,
+    score DOUBLE, ci_low DOUBLE, ci_high DOUBLE, score_answered DOUBLE,
+    centred DOUBLE, centred_ci_low DOUBLE, centred_ci_high DOUBLE,
+    n INTEGER, n_images INTEGER, n_yes INTEGER, n_no INTEGER, n_refusal INTEGER,
+    n_invalid INTEGER, n_error INTEGER,
+    refusal_rate DOUBLE, invalid_rate DOUBLE, error_rate DOUBLE,
+    PRIMARY KEY (probe_run, scoring_key, value)
+)"""
 
 DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS screenshots (
@@ -113,18 +132,7 @@ DDL: tuple[str, ...] = (
         settings VARCHAR NOT NULL,      -- JSON: model fingerprint, params, samples
         created_at TIMESTAMPTZ NOT NULL
     )""",
-    """CREATE TABLE IF NOT EXISTS scores (
-        probe_run VARCHAR NOT NULL,
-        model VARCHAR NOT NULL,
-        value VARCHAR NOT NULL,
-        higher_order VARCHAR,
-        score DOUBLE, ci_low DOUBLE, ci_high DOUBLE, score_answered DOUBLE,
-        centred DOUBLE, centred_ci_low DOUBLE, centred_ci_high DOUBLE,
-        n INTEGER, n_images INTEGER, n_yes INTEGER, n_no INTEGER, n_refusal INTEGER,
-        n_invalid INTEGER, n_error INTEGER,
-        refusal_rate DOUBLE, invalid_rate DOUBLE, error_rate DOUBLE,
-        PRIMARY KEY (probe_run, value)
-    )""",
+    SCORES_DDL.format(table="scores"),
 )
 
 SCORE_COLUMNS: tuple[str, ...] = (
@@ -132,3 +140,41 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "centred_ci_low", "centred_ci_high", "n", "n_images", "n_yes", "n_no", "n_refusal",
     "n_invalid", "n_error", "refusal_rate", "invalid_rate", "error_rate",
 )
+
+TABLES: tuple[str, ...] = (
+    "screenshots", "rejected_inputs", "embeddings", "retrievals", "responses", "call_errors",
+    "answers", "probe_runs", "scores",
+)
+LEGACY_SCORING_KEY = "legacy"
+
+
+def migrate(con: Any) -> None:
+    """Bring tables made by older versions to the current shape (after ``DDL``, once per Store).
+
+    DuckDB cannot change a primary key in place, so a ``scores`` table from before
+    ``scoring_key`` is rebuilt in one transaction: its rows are copied with scoring_key
+    ``'legacy'`` (the settings that made them were never recorded, so no key can be recomputed)
+    and ``scoring`` NULL. A re-run of the probe then adds its own set next to them.
+    """
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'scores' AND table_schema = current_schema()"
+        ).fetchall()
+    }
+    if "scoring_key" in columns:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(SCORES_DDL.format(table="scores_migrating"))
+        con.execute(
+            "INSERT INTO scores_migrating BY NAME "
+            f"SELECT *, '{LEGACY_SCORING_KEY}' AS scoring_key FROM scores"
+        )
+        con.execute("DROP TABLE scores")
+        con.execute("ALTER TABLE scores_migrating RENAME TO scores")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from valuespectrum.store.corpus import CorpusSQL
+from valuespectrum.store.integrity import check_database_size, database_damaged, is_damage
 from valuespectrum.store.retrieval import RetrievalSQL
-from valuespectrum.store.schema import DB_NAME, DDL
+from valuespectrum.store.schema import DB_NAME, DDL, TABLES, migrate
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +67,41 @@ class Store(CorpusSQL, RetrievalSQL):
                 yield con
             return
         self.workspace.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.path))
+        con = self._open(duckdb)
         try:
-            if not self._schema_ready:
-                for stmt in DDL:
-                    con.execute(stmt)
-                self._schema_ready = True
             yield con
+        except duckdb.Error as exc:
+            if is_damage(exc):  # a lost or garbled block, met by a query inside the block
+                raise database_damaged(self.path, exc) from exc
+            raise
         finally:
             con.close()
 
+    def _open(self, duckdb: Any) -> Any:
+        """Connect; the first time per Store, also check the file's length and run the DDL."""
+        try:
+            con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            if is_damage(exc):  # not a lock conflict, a permission or a version problem
+                raise database_damaged(self.path, exc) from exc
+            raise
+        if self._schema_ready:
+            return con
+        try:
+            check_database_size(con, self.path)
+            for stmt in DDL:
+                con.execute(stmt)
+            migrate(con)
+        except BaseException as exc:
+            con.close()
+            if isinstance(exc, duckdb.Error) and is_damage(exc):
+                raise database_damaged(self.path, exc) from exc
+            raise
+        self._schema_ready = True
+        return con
+
     def count(self, con: Any, table: str, where: str = "", params: Sequence[Any] = ()) -> int:
-        if table not in {
-            "screenshots", "rejected_inputs", "embeddings", "retrievals", "responses",
-            "call_errors", "answers", "probe_runs", "scores",
-        }:
+        if table not in TABLES:
             raise ValueError(f"unknown table {table}")
         sql = f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")
         return int(con.execute(sql, list(params)).fetchone()[0])
