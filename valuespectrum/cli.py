@@ -14,7 +14,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from valuespectrum.config import CONF_DIR, Config, ConfigError, load_config
+from valuespectrum.config import CONF_DIR, Config, ConfigError, load_config, register_schemas
 from valuespectrum.config.overrides import check_overrides
 from valuespectrum.models.calls import ErrorRateExceeded
 from valuespectrum.retrieval.embedding import WeightsUnavailableError
@@ -22,8 +22,11 @@ from valuespectrum.tracking_backend import TrackingUnavailableError
 
 log = logging.getLogger("valuespectrum")
 
+# Hydra composes against these schemas (run.py and compose() alike). Registered here rather than
+# on importing valuespectrum.config, so code that only reads configs never imports Hydra.
+register_schemas()
 
-# An absolute path: Hydra would otherwise look for a Python module named "conf".
+
 def main() -> None:
     """``python run.py``: command-line mistakes in one line, then the Hydra job; Ctrl-C too."""
     problem = check_overrides(sys.argv[1:], Path(CONF_DIR))

@@ -172,11 +172,11 @@ def test_deleted_or_emptied_demo_images_are_restored_by_collect(make_config, tmp
     # Another seed: the lost images are regenerated from their own rows, not from this config.
     other = make_config("stages=[collect]", "corpus.n=3", "corpus.seed=1", "tracking.enabled=false")
     again = runner.run(other, output_dir=tmp_path / "o2")
-    assert (again["collect/restored"], again["collect/unrestorable"]) == (2, 0)
-    assert again["collect/added"] == 3
+    assert (again["usage/collect/restored"], again["usage/collect/unrestorable"]) == (2, 0)
+    assert again["usage/collect/added"] == 3
     assert {p: (ws / p).read_bytes() for p in lost} == original
     clean = runner.run(cfg, output_dir=tmp_path / "o3")
-    assert (clean["collect/restored"], clean["collect/added"]) == (0, 0)
+    assert (clean["usage/collect/restored"], clean["usage/collect/added"]) == (0, 0)
 
 
 def test_folder_images_are_restored_from_an_unchanged_source_only(make_config, tmp_path,
@@ -196,8 +196,8 @@ def test_folder_images_are_restored_from_an_unchanged_source_only(make_config, t
     Image.new("RGB", (64, 96), (9, 9, 9)).save(folder / "b.png")  # the source of b changed
     with caplog.at_level(logging.WARNING):
         again = runner.run(cfg, output_dir=tmp_path / "o2")
-    assert (again["collect/restored"], again["collect/unrestorable"]) == (1, 1)
-    assert again["collect/added"] == 1  # the new b is a new screenshot
+    assert (again["usage/collect/restored"], again["usage/collect/unrestorable"]) == (1, 1)
+    assert again["usage/collect/added"] == 1  # the new b is a new screenshot
     assert (ws / a).read_bytes() == kept and not (ws / b).exists()
     (warning,) = [r.getMessage() for r in caplog.records if "not restorable" in r.getMessage()]
     assert b in warning and str(folder / "b.png") in warning

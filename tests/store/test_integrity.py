@@ -54,7 +54,7 @@ def test_a_lost_retrieved_image_stops_retrieve_until_collect_restores_it(ws, tmp
     message = str(info.value)
     assert "\n" not in message and path in message and "re-run collect" in message
     metrics = _run(ws, tmp_path / "b", "collect", "retrieve")
-    assert metrics["collect/restored"] == 1 and metrics["retrieve/reused"] == 1
+    assert metrics["usage/collect/restored"] == 1 and metrics["usage/retrieve/reused"] == 1
 
 
 def test_an_index_that_lost_vectors_stops_retrieve_until_index_re_embeds(ws, tmp_path) -> None:
@@ -69,7 +69,7 @@ def test_an_index_that_lost_vectors_stops_retrieve_until_index_re_embeds(ws, tmp
         _run(ws, tmp_path / "a", "retrieve")
     metrics = _run(ws, tmp_path / "b", "index", "retrieve")
     # Re-embedded in a batch of 3, not 20: float noise may change the index fingerprint.
-    assert metrics["index/images_embedded"] == 3 and metrics["retrieve/fill_rate"] == 1
+    assert metrics["usage/index/images_embedded"] == 3 and metrics["retrieve/fill_rate"] == 1
 
 
 def test_a_truncated_index_stops_the_index_stage_until_deleted(ws, tmp_path) -> None:
@@ -79,4 +79,4 @@ def test_a_truncated_index_stops_the_index_stage_until_deleted(ws, tmp_path) -> 
         _run(ws, tmp_path / "a", "index")
     path.unlink()
     metrics = _run(ws, tmp_path / "b", "index", "retrieve")
-    assert metrics["index/images_embedded"] == N and metrics["retrieve/reused"] == 1
+    assert metrics["usage/index/images_embedded"] == N and metrics["usage/retrieve/reused"] == 1

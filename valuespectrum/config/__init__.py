@@ -1,6 +1,6 @@
 """Typed run configuration: dataclass schemas (one per model backend), validation with the fix
-in every message, and their registration in Hydra's ConfigStore (done on import, so anything
-that composes conf/ finds ``config_schema`` and the model schemas)."""
+in every message, and their registration in Hydra's ConfigStore (``register_schemas``, called by
+``valuespectrum.cli`` before anything composes conf/)."""
 
 from valuespectrum.config.errors import ConfigError
 from valuespectrum.config.models import (
@@ -29,8 +29,6 @@ from valuespectrum.config.roleplay import (
 )
 from valuespectrum.config.schema import STAGES, Config, PathsConfig, TrackingConfig, load_config
 from valuespectrum.config.store import CONF_DIR, register_schemas
-
-register_schemas()
 
 __all__ = [
     "CONF_DIR", "MODEL_SCHEMAS", "READ_BY", "READ_BY_RUN", "STAGES", "ApiModelConfig", "Config",

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 # The printed table also goes to the job log: conf/config.yaml sends this logger to Hydra's
 # log file only, so the terminal shows the table once (printed), not twice.
 results_log = logging.getLogger("valuespectrum.results")
+# What one probe result folder holds (and what is logged of it).
+RESULT_FILES = (*FIGURES, "summary.html", "answers.parquet", "answers.csv", "scores.parquet",
+                "scores.csv")
 
 
 def run(ctx) -> dict[str, float]:
@@ -142,8 +145,8 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
                 true_profile=true_profile,
             )
             _write_summary(tmp, cfg, result, probe_run, true_profile)
-            for name, table in (("answers", frame), ("scores", result.scores)):
-                table.to_csv(tmp / f"{name}.csv", index=False)  # previewed in MLflow's UI
+            for name, rows in (("answers", frame), ("scores", result.scores)):
+                rows.to_csv(tmp / f"{name}.csv", index=False)  # previewed in MLflow's UI
             frame.to_parquet(tmp / "answers.parquet", index=False)
             result.scores.to_parquet(tmp / "scores.parquet", index=False)  # the completion mark
 
@@ -165,7 +168,7 @@ def _results_folder(ctx, probe_run: str, answers) -> Path:
             "label": cfg.model.label,
             "profile": cfg.model.true_profile or {},  # {} for a real model, as before
             "axis_order": cfg.plots.axis_order,
-            "figures": FIGURES,  # a folder from before a new figure format is redrawn
+            "files": RESULT_FILES,  # a folder from before a new file was added is redrawn
         }
     )
     return ctx.workspace / "probe" / probe_run / digest
@@ -184,9 +187,7 @@ def _log_results(ctx, folder: Path, probe_run: str) -> bool:
         stem, ext = name.split(".")
         return f"{stem}-{probe_run}.{ext}" if ext in ("parquet", "csv") else name
 
-    names = (*FIGURES, "summary.html", *(f"{t}.{e}" for t in ("answers", "scores")
-                                          for e in ("parquet", "csv")))
-    return publish(ctx, folder, names, "probe", rename=rename)
+    return publish(ctx, folder, RESULT_FILES, "probe", rename=rename)
 
 
 def _write_summary(folder: Path, cfg, result, probe_run: str, true_profile) -> None:
