@@ -46,6 +46,9 @@ def compose_raw(overrides: list[str] | None = None):
     """Compose conf/config.yaml with Hydra exactly as `python run.py` does."""
     from hydra import compose, initialize_config_dir
 
+    from valuespectrum.config import register_schemas
+
+    register_schemas()  # as valuespectrum.cli does on import
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose("config", overrides=list(overrides or []))
 

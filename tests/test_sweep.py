@@ -43,3 +43,23 @@ def test_a_sweep_whose_job_fails_ends_its_parent_failed_not_running(tmp_path) ->
     (parent,) = client.search_runs([exp.experiment_id])
     assert parent.info.run_name == "sweep corpus.max_file_mb=1,2"
     assert parent.info.status == "FAILED" and parent.info.end_time
+
+
+def test_a_sweep_against_a_dead_tracking_server_fails_in_one_line_without_locking(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ws = tmp_path / "ws"
+    res = subprocess.run(
+        [sys.executable, "run.py", "-m", f"tracking.uri=http://127.0.0.1:{port}/",
+         "retrieve.k=3,5", "stages=[collect]", "corpus.n=5", f"paths.workspace={ws}",
+         f"hydra.sweep.dir={tmp_path}/m"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+    )
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: tracking.uri=http://127.0.0.1:{port}/")
+    assert "Callback" not in res.stdout + res.stderr  # the sweep callback raised nothing

@@ -53,10 +53,16 @@ def job(raw: DictConfig) -> None:
         runner.run(
             cfg,
             output_dir=Path(hc.runtime.output_dir),
-            choices={k: str(v) for k, v in hc.runtime.choices.items() if v is not None},
+            # The study's groups; the schema nodes the model files extend are not a choice.
+            choices={
+                k: str(v) for k, v in hc.runtime.choices.items()
+                if v is not None and not k.startswith("schema/")
+            },
             **_job_identity(hc, multirun=hc.mode == RunMode.MULTIRUN),
         )
-    except (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+    except (
+        ConfigError, FileNotFoundError, NotADirectoryError, PermissionError, TimeoutError
+    ) as exc:
         _fail(str(exc), 2)
     except (WeightsUnavailableError, TrackingUnavailableError) as exc:
         _fail(str(exc), 2)

@@ -72,7 +72,7 @@ def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
 def check_embedder_weights(cfg: Config, stages: list[str]) -> None:
     """Pretrained CLIP weights must be loadable when a selected stage embeds: index (images),
     retrieve (keywords), probe with a simulated respondent that perceives through CLIP."""
-    clip_probe = "probe" in stages and cfg.model.simulated and cfg.model.perceive != "caption"
+    clip_probe = "probe" in stages and cfg.model.needs_clip
     if not ({"index", "retrieve"} & set(stages) or clip_probe):
         return
     from valuespectrum.retrieval.weights import check_weights

@@ -88,9 +88,19 @@ class SweepCallback(Callback):
         from valuespectrum.runner import PROJECT_ROOT
         from valuespectrum.store import Store, ensure_workspace
         from valuespectrum.tracking import git_state, source_tags, start_sweep
+        from valuespectrum.tracking_backend import (
+            TrackingUnavailableError,
+            check_backend,
+            use_short_http_retries,
+        )
 
         workspace = ensure_workspace(cfg.paths.workspace_path())
         uri = cfg.tracking.tracking_uri(workspace)
+        try:
+            check_backend(uri)  # a dead server: every job refuses it in one line, at once
+        except TrackingUnavailableError:
+            return
+        use_short_http_retries()
         command = " ".join(["python run.py -m", *spec["overrides"]])
         git = git_state(PROJECT_ROOT)
         params = {f"sweep.{k}": v for k, v in spec["params"].items()}
@@ -111,7 +121,7 @@ class SweepCallback(Callback):
                 "mlflow.note.content": f"Sweep: `{command}`",
             },
             artifact_root=workspace / "mlartifacts",
-            lock=Store(workspace).lock,
+            lock=Store(workspace).tracking_lock,  # never the database lock
         )
         self._parent = (uri, run_id)
         atexit.register(self._close, "FAILED")

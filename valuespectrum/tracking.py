@@ -73,18 +73,36 @@ class NullTracker:
 
 
 class MlflowTracker:
-    """A live MLflow run; create it with ``mlflow_run``."""
+    """A live MLflow run; create it with ``mlflow_run``.
 
-    def __init__(self, client: Any, run_id: str) -> None:
+    ``store_id`` names the tracking store and experiment the run lives in, so a reference to
+    an artifact of another run is only given where that run can be found. A failure of the
+    backend mid-run becomes one ``TrackingUnavailableError`` line, not a traceback.
+    """
+
+    def __init__(self, client: Any, run_id: str, store_id: str | None = None) -> None:
         self.client = client
         self.run_id = run_id
+        self.store_id = store_id
+
+    def _guard(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return fn(*args, **kwargs)
+        except MlflowException as exc:
+            raise TrackingUnavailableError(
+                f"tracking failed while {what} ({_first_line(exc)}); finished work is saved in "
+                "the workspace: check the tracking server, or set tracking.enabled=false"
+            ) from None
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         from mlflow.entities import Param
 
         items = [Param(k, _param_text(v)) for k, v in params.items()]
         for i in range(0, len(items), 100):
-            self.client.log_batch(self.run_id, params=items[i : i + 100])
+            self._guard("logging params", self.client.log_batch, self.run_id,
+                        params=items[i : i + 100])
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         import time
@@ -98,19 +116,23 @@ class MlflowTracker:
             if v is not None and v == v  # drop NaN: MLflow charts choke on it
         ]
         for i in range(0, len(items), 500):
-            self.client.log_batch(self.run_id, metrics=items[i : i + 500])
+            self._guard("logging metrics", self.client.log_batch, self.run_id,
+                        metrics=items[i : i + 500])
 
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
-        self.client.log_artifact(self.run_id, str(path), artifact_path)
+        self._guard(f"logging {path.name}", self.client.log_artifact, self.run_id, str(path),
+                    artifact_path)
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
         from mlflow.entities import RunTag
 
-        self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+        self._guard("setting tags", self.client.log_batch, self.run_id,
+                    tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
     def log_table(self, frame: Any, artifact_file: str) -> None:
         """A DataFrame as MLflow's table artifact (``.json``), which the UI shows as a table."""
-        self.client.log_table(self.run_id, data=frame, artifact_file=artifact_file)
+        self._guard(f"logging {artifact_file}", self.client.log_table, self.run_id, data=frame,
+                    artifact_file=artifact_file)
 
 
 @contextmanager
@@ -152,13 +174,17 @@ def mlflow_run(
         ) from None
     status = "FAILED"
     try:
-        yield MlflowTracker(client, run.info.run_id)
+        yield MlflowTracker(client, run.info.run_id, store_id=f"{uri}#{exp_id}")
         status = "FINISHED"
     except BaseException as exc:
         status = end_status(exc)
         raise
     finally:
-        client.set_terminated(run.info.run_id, status=status)
+        try:  # never let closing the run hide how the job ended (a Ctrl-C stays exit 130)
+            client.set_terminated(run.info.run_id, status=status)
+        except Exception as exc:
+            log.warning("could not mark MLflow run %s %s: %s", run.info.run_id, status,
+                        _first_line(exc))
 
 
 def _parent_run(client: Any, exp_id: str, sweep_key: str) -> str:
@@ -227,7 +253,9 @@ def start_sweep(
         run = client.create_run(
             exp_id,
             run_name=run_name,
-            tags={**tags, "valuespectrum.sweep": sweep_key, "valuespectrum.kind": "sweep"},
+            # process tags: a parent whose launcher was SIGKILLed is swept up as KILLED too
+            tags={**tags, **process_tags(), "valuespectrum.sweep": sweep_key,
+                  "valuespectrum.kind": "sweep"},
         )
     tracker = MlflowTracker(client, run.info.run_id)
     tracker.log_params(params)

@@ -30,6 +30,10 @@ from valuespectrum.store.integrity import (
     index_keys_recorded,
     is_damage,
     missing_images,
+    run_counts,
+    screenshot_files,
+    screenshot_ids,
+    table_names,
 )
 from valuespectrum.store.schema import TABLES
 
@@ -77,9 +81,7 @@ def _check_database(path: Path, report: Report) -> bool:
     try:
         with duckdb.connect(str(path), read_only=True) as con:
             check_database_size(con, path)
-            present = {r[0] for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-            ).fetchall()}
+            present = table_names(con)
             for table in TABLES:
                 if table not in present:
                     report.add(f"table {table} is missing from {path}; re-run the stages that "
@@ -99,16 +101,10 @@ def _check_database(path: Path, report: Report) -> bool:
 
 
 def _read_rows(con: Any, report: Report) -> None:
-    report.screenshots = [
-        (r[0], int(r[1]), int(r[2]))
-        for r in con.execute("SELECT file_path, width, height FROM screenshots").fetchall()
-    ]
-    report.ids = {int(r[0]) for r in con.execute("SELECT id FROM screenshots").fetchall()}
+    report.screenshots = screenshot_files(con)
+    report.ids = screenshot_ids(con)
     report.recorded = index_keys_recorded(con)
-    report.runs = con.execute(
-        "SELECT (SELECT count(DISTINCT run_id) FROM retrievals), "
-        "(SELECT count(*) FROM probe_runs)"
-    ).fetchone()
+    report.runs = run_counts(con)
     for line in dangling(con):
         report.add(line)
 

@@ -62,7 +62,9 @@ def test_schemas_are_in_the_config_store_and_in_the_defaults_lists() -> None:
 
     repo = ConfigStore.instance().repo
     assert "config_schema.yaml" in repo
-    assert {"api_schema.yaml", "local_schema.yaml", "simulated_schema.yaml"} <= set(repo["model"])
+    schemas = {"api_schema.yaml", "local_schema.yaml", "simulated_schema.yaml"}
+    assert schemas <= set(repo["schema"]["model"])
+    assert not {"api_schema.yaml", "local_schema.yaml"} & set(repo.get("model", {}))
     # keys that no YAML of the default config names come from config_schema
     raw = compose_raw()
     assert raw.corpus.max_file_mb == 200 and raw.corpus.follow_symlinks == "inside"

@@ -26,7 +26,7 @@ MODEL_FILES = sorted((CONF_DIR / "model").glob("*.yaml"))
 def test_every_model_file_extends_the_schema_of_its_backend(path) -> None:
     spec = yaml.safe_load(path.read_text())
     backend = spec["backend"]
-    assert spec["defaults"][0].split()[0] == MODEL_SCHEMA_NAMES[backend], path.name
+    assert spec["defaults"][0] == {"/schema/model@_here_": MODEL_SCHEMA_NAMES[backend]}, path.name
     model = load_config(compose_raw([f"model={path.stem}"])).model
     assert type(model) is MODEL_SCHEMAS[backend]
     assert model.simulated == (backend == "respondent")

@@ -320,7 +320,14 @@ def test_permanent_failures_keep_rerun_free_and_retry_only_when_asked(workspace,
             reasons = con.execute(
                 "SELECT DISTINCT parse_reason FROM answers WHERE outcome = 'error'"
             ).fetchall()
-        assert all("bad_request" in r[0] and "earlier run" in r[0] for r in reasons), reasons
+        assert reasons and all("bad_request" in r[0] for r in reasons), reasons
+        # Same answers, so the same results folder: nothing redrawn for the re-run.
+        assert len([p for p in (workspace / "probe").glob("*/*") if p.is_dir()]) == 1
+        # A lower budget judges the whole job even when nothing is left to call.
+        strict = _cfg(workspace, server, "probe.ask_why=false", "probe.max_error_rate=0.01")
+        with pytest.raises(ErrorRateExceeded, match="all in earlier runs"):
+            runner.run(strict, output_dir=tmp_path / "strict")
+        assert len(server.requests) == seen
         retry = [*("probe.ask_why=false", "probe.retry_failed=true", "probe.max_failed_runs=2")]
         runner.run(_cfg(workspace, server, *retry), output_dir=tmp_path / "c")
         assert len(server.requests) == seen + rejected  # asked once more, failed again

@@ -59,3 +59,11 @@ def test_old_scores_are_kept_as_legacy_and_new_settings_add_their_own_rows(tmp_p
         ).fetchone()[0]
     assert "scoring_key" in pk
     assert len(_rows(ws)) == 3
+
+
+def test_score_columns_of_the_table_and_of_scoring_agree() -> None:
+    # Two definitions (the store must not import pandas-heavy scoring): kept equal here.
+    from valuespectrum.probe.scoring import SCORE_COLUMNS as scored
+    from valuespectrum.store.schema import SCORE_COLUMNS as stored
+
+    assert stored == scored

@@ -56,6 +56,11 @@ class ModelConfigBase:
         """The known profile (% yes per value) of a simulated model; None for a real one."""
         return None
 
+    @property
+    def needs_clip(self) -> bool:
+        """Whether probing this model embeds with the CLIP embedder (pre-flight checks weights)."""
+        return False
+
     def check(self) -> None:
         require(bool(self.model), f"model.model is empty for model={self.name}; set it")
         self.generation.check()
@@ -117,6 +122,10 @@ class SimulatedModelConfig(ModelConfigBase):
     @property
     def true_profile(self) -> dict[str, float] | None:
         return dict(self.profile)
+
+    @property
+    def needs_clip(self) -> bool:
+        return self.perceive != "caption"  # it perceives images through CLIP vectors too
 
     def check(self) -> None:
         super().check()

@@ -21,7 +21,7 @@ READ_BY: dict[str, tuple[str, ...]] = {
     "prompts": ("probe",),
     "probe": ("probe",),
     "scoring": ("probe", "report"),
-    "plots": ("retrieve", "probe", "report"),
+    "plots": ("probe", "report"),
     "seed": ("probe", "induce"),
     "platform": ("induce",),
     "persona": ("induce",),

@@ -1,7 +1,8 @@
 """The schemas in Hydra's ConfigStore, and where the shipped YAML lives.
 
 conf/config.yaml starts its defaults list with ``config_schema`` and every conf/model/ file with
-the schema of its backend (``api_schema``, ``local_schema``, ``simulated_schema``), so
+the schema of its backend (``/schema/model@_here_: api_schema``, ``local_schema`` or
+``simulated_schema``, stored in a group of their own so they are never listed as models), so
 ``python run.py --cfg job`` prints every setting with its default and any setting can be
 overridden without ``+``. The stored nodes are the dataclasses' shapes and defaults, left open:
 Hydra would refuse a wrong type or a key of another backend in a multi-line message that cannot
@@ -33,7 +34,7 @@ def register_schemas() -> None:
     store = ConfigStore.instance()
     store.store(name="config_schema", node=_open_node(Config))
     for backend, name in MODEL_SCHEMA_NAMES.items():
-        store.store(group="model", name=name, node=_open_node(MODEL_SCHEMAS[backend]))
+        store.store(group="schema/model", name=name, node=_open_node(MODEL_SCHEMAS[backend]))
 
 
 def _open_node(schema: type) -> Any:

@@ -218,6 +218,20 @@ async def run_calls(
     return [r for r in results if r is not None]
 
 
+def check_job_budget(
+    failed: int, finished: int, max_rate: float | None, min_calls: int = 20
+) -> None:
+    """Raise ``ErrorRateExceeded`` for a job with nothing left to call whose earlier failures
+    already exceed ``max_rate`` (e.g. after ``probe.max_error_rate`` was lowered)."""
+    if max_rate is not None and finished >= min_calls and failed / finished > max_rate:
+        raise ErrorRateExceeded(
+            f"stopped: {failed}/{finished} calls of this job failed, all in earlier runs "
+            f"({failed / finished:.0%} > max {max_rate:.0%}); probe.retry_failed=true asks "
+            "them again, or raise probe.max_error_rate",
+            [],
+        )
+
+
 def _job_counts(tally: _Tally) -> tuple[int, int]:
     """(failed, finished) over the whole job: new calls, cached answers and earlier failures."""
     return (tally.failed + tally.prior_failed,

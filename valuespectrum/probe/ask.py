@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 
 from valuespectrum.models.base import SETUP_ERROR_KINDS, ChatModel
-from valuespectrum.models.calls import CallRequest, CallResult, run_calls
+from valuespectrum.models.calls import CallRequest, CallResult, check_job_budget, run_calls
 from valuespectrum.probe.plan import Call
 from valuespectrum.store import ProbeStore
 
@@ -54,9 +54,11 @@ async def ask(ctx, model: ChatModel, calls: Sequence[Call], stats: CallStats) ->
         replies = ProbeStore.cached(con, [c.fingerprint for c in unique])
         missing = [c.fingerprint for c in unique if c.fingerprint not in replies]
         settled = ProbeStore.settled_failures(con, missing, sorted(SETUP_ERROR_KINDS))
+    # The same cause as the run that failed (call_errors.message is str(error)), so the
+    # answers, and the results folder keyed by them, stay identical across re-runs.
     skipped = {
-        fp: f"{kind} in {runs} earlier run(s): {message[:200]}"
-        for fp, (runs, kind, message) in settled.items()
+        fp: message[:300]
+        for fp, (runs, _kind, message) in settled.items()
         if not p.retry_failed or runs >= p.max_failed_runs
     }
     todo = [c for c in unique if c.fingerprint not in replies and c.fingerprint not in skipped]
@@ -68,6 +70,7 @@ async def ask(ctx, model: ChatModel, calls: Sequence[Call], stats: CallStats) ->
                 else "probe.retry_failed=true asks them again")
         log.warning("%d call(s) failed in earlier runs and stay errors (%s)", len(skipped), hint)
     if not todo:
+        check_job_budget(len(skipped), len(replies) + len(skipped), p.max_error_rate)
         return replies
     writer = CacheWriter(ctx, model.name, {c.fingerprint: c for c in todo})
     requests = [CallRequest(c.fingerprint, c.messages, c.params) for c in todo]

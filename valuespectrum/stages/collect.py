@@ -125,13 +125,7 @@ def _demo_complete(ctx) -> bool:
     """True when every demo screenshot of this seed and size is already stored."""
     cfg = ctx.cfg.corpus
     with ctx.store.connect() as con:
-        n = ctx.store.count(
-            con,
-            "screenshots",
-            "source = 'demo' AND url LIKE ? AND width = ? AND height = ?",
-            [f"demo://{cfg.seed}/%", cfg.width, cfg.height],
-        )
-    return n >= cfg.n
+        return ctx.store.demo_count(con, cfg.seed, cfg.width, cfg.height) >= cfg.n
 
 
 def _store_image(
@@ -193,10 +187,7 @@ def _last_rejections(ctx, n: int) -> list[tuple[str, str]]:
     if not n:
         return []
     with ctx.store.connect() as con:
-        return con.execute(
-            "SELECT source_path, reason FROM rejected_inputs ORDER BY seen_at DESC LIMIT ?",
-            [min(n, 20)],
-        ).fetchall()
+        return ctx.store.latest_rejections(con, min(n, 20))
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

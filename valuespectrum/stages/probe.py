@@ -150,7 +150,7 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
             frame.to_parquet(tmp / "answers.parquet", index=False)
             result.scores.to_parquet(tmp / "scores.parquet", index=False)  # the completion mark
 
-        fill_once(folder, write, mark="scores.parquet")
+        fill_once(folder, write, mark="scores.parquet", lock=ctx.store.lock)
     if _log_results(ctx, folder, probe_run):
         scores = result.scores.astype(object).where(result.scores.notna(), None)  # NaN: no JSON
         ctx.tracker.log_table(scores, "probe/scores_table.json")

@@ -88,7 +88,7 @@ def _log_artifacts(ctx, table, run_id: str) -> None:
         table.to_csv(tmp / tables[1], index=False)
         table.to_parquet(tmp / tables[0], index=False)  # last: the completion mark
 
-    fill_once(folder, draw, mark=tables[0])
+    fill_once(folder, draw, mark=tables[0], lock=ctx.store.lock)
     publish(ctx, folder, tables, "retrieval")
     pdfs = [n.replace(".png", ".pdf") for n in sheets]
     publish(ctx, folder, sheets, "retrieval/contact_sheets", unlogged=pdfs)

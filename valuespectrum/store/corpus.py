@@ -82,3 +82,19 @@ class CorpusSQL:
             ).fetchall()
         return [ScreenshotRow(*r[:10], list(r[10] or []), *r[11:]) for r in res]
 
+    def demo_count(self, con: Any, seed: int, width: int, height: int) -> int:
+        """Stored demo screenshots drawn with this seed and size."""
+        return self.count(
+            con,
+            "screenshots",
+            "source = 'demo' AND url LIKE ? AND width = ? AND height = ?",
+            [f"demo://{seed}/%", width, height],
+        )
+
+    @staticmethod
+    def latest_rejections(con: Any, n: int) -> list[tuple[str, str]]:
+        """The ``n`` most recently recorded (source path, reason) rejections."""
+        return con.execute(
+            "SELECT source_path, reason FROM rejected_inputs ORDER BY seen_at DESC LIMIT ?",
+            [n],
+        ).fetchall()

@@ -146,3 +146,28 @@ def dangling(con: Any) -> list[str]:
             ids = ", ".join(str(r[0]) for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
             out.append(line.format(n=sum(int(r[1]) for r in rows), ids=ids))
     return out
+
+
+# --- what python -m valuespectrum.verify reads -------------------------------------------------
+def table_names(con: Any) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall()}
+
+
+def screenshot_files(con: Any) -> list[tuple[str, int, int]]:
+    """(file_path, width, height) of every screenshot."""
+    rows = con.execute("SELECT file_path, width, height FROM screenshots").fetchall()
+    return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+
+def screenshot_ids(con: Any) -> set[int]:
+    return {int(r[0]) for r in con.execute("SELECT id FROM screenshots").fetchall()}
+
+
+def run_counts(con: Any) -> tuple[int, int]:
+    """(retrieval runs, probe runs) in the workspace."""
+    row = con.execute(
+        "SELECT (SELECT count(DISTINCT run_id) FROM retrievals), (SELECT count(*) FROM probe_runs)"
+    ).fetchone()
+    return int(row[0]), int(row[1])

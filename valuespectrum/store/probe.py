@@ -15,7 +15,7 @@ class ProbeStore:
 
     @staticmethod
     def cached(con: Any, fingerprints: Sequence[str]) -> dict[str, tuple[str, int]]:
-        """fingerprint -> (reply text, attempts) for the calls already answered."""
+        """fingerprint -> reply text for the calls already answered."""
         if not fingerprints:
             return {}
         res = con.execute(
