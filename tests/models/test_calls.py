@@ -8,7 +8,9 @@ that says what to do, the concurrency cap holds, and injected faults end as the 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,11 +39,6 @@ from valuespectrum.models.calls import (
 from valuespectrum.models.litellm_backend import LiteLLMModel, to_openai_messages
 
 MakeModel = Callable[..., LiteLLMModel]
-# litellm creates its request coroutine before awaiting it; a call cancelled in between (timeout,
-# error-rate stop) leaves that coroutine unawaited. Harmless, and not ours to fix.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:coroutine 'OpenAIChatCompletion.acompletion' was never awaited:RuntimeWarning"
-)
 FAST = {"timeout_s": 0.5, "backoff_base_s": 0.01, "backoff_max_s": 0.05, "progress": False}
 
 
@@ -146,6 +143,23 @@ def test_error_rate_guard_stops_the_run(fake_openai_server: FakeOpenAIServer,
     assert {r.key for r in info.value.results} <= {r.key for r in delivered}
 
 
+def test_error_rate_stop_leaves_no_unsent_request_behind(fake_openai_server: FakeOpenAIServer,
+                                                         make_model: MakeModel) -> None:
+    # Instant 400s at concurrency 64: when the stop fires, dozens of calls are inside litellm,
+    # some with a request built (a coroutine handed back by its executor) but not yet sent.
+    fake_openai_server.script = [status(400)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ErrorRateExceeded):
+            run(make_model(fake_openai_server), requests(300), concurrency=64,
+                max_error_rate=0.5, min_calls_for_error_rate=20)
+        gc.collect()  # an abandoned coroutine warns when it is collected
+    assert len(fake_openai_server.requests) < 300
+    unawaited = [str(w.message) for w in caught
+                 if issubclass(w.category, RuntimeWarning) and "never awaited" in str(w.message)]
+    assert unawaited == []
+
+
 def test_canary_key_never_reaches_results(fake_openai_server: FakeOpenAIServer,
                                           make_model: MakeModel) -> None:
     fake_openai_server.script = [status(401, echo_auth=True), status(429, echo_auth=True),
@@ -222,6 +236,12 @@ def test_on_result_failure_stops_the_run() -> None:
 
 def test_no_requests_is_no_work() -> None:
     assert run(ScriptedModel(lambda n: Reply("Yes", 0.0)), [], progress=True) == []
+
+
+def test_progress_bar_carries_the_label(capsys: pytest.CaptureFixture[str]) -> None:
+    run(ScriptedModel(lambda n: Reply("Yes", 0.0)), requests(3), progress=True,
+        label="decision calls")
+    assert "decision calls" in capsys.readouterr().err
 
 
 def test_backoff_is_jittered_capped_and_respects_retry_after() -> None:

@@ -58,7 +58,7 @@ class ErrorRateExceeded(RuntimeError):
 class _Tally:
     """Counts for the progress bar and the error-rate guard."""
 
-    def __init__(self, total: int, cached: int, progress: bool) -> None:
+    def __init__(self, total: int, cached: int, progress: bool, label: str) -> None:
         self.done = self.failed = self.retried = 0
         self.kinds: Counter[str] = Counter()
         self.last_error = ""
@@ -67,7 +67,7 @@ class _Tally:
         if progress:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total + cached, initial=cached, desc="calls", unit="call",
+            self.bar = tqdm(total=total + cached, initial=cached, desc=label, unit="call",
                             dynamic_ncols=True, leave=True)
             self._postfix()
 
@@ -109,7 +109,8 @@ def backoff_s(attempt: int, base_s: float, max_s: float, retry_after: float | No
 
 async def _attempt(model: ChatModel, request: CallRequest, timeout_s: float) -> Reply:
     try:
-        return await asyncio.wait_for(model.achat(request.messages, request.params), timeout_s)
+        async with asyncio.timeout(timeout_s):  # unlike wait_for, no extra task per attempt
+            return await model.achat(request.messages, request.params)
     except TimeoutError:
         raise ModelCallError("timeout", f"no answer within {timeout_s:g} s",
                              retryable=True) from None
@@ -163,6 +164,7 @@ async def run_calls(
     on_result: Callable[[CallResult], None] | None = None,
     progress: bool = True,
     cached: int = 0,
+    label: str = "calls",
 ) -> list[CallResult]:
     """Make every call in ``requests``; return their results in request order.
 
@@ -171,12 +173,13 @@ async def run_calls(
     call becomes final (an exception from it stops the run and propagates). With
     ``max_error_rate`` set, once at least ``min_calls_for_error_rate`` calls have finished and
     more than that fraction failed, the calls still running are cancelled and
-    ``ErrorRateExceeded`` is raised. ``cached`` only shows calls the caller skipped on the bar.
+    ``ErrorRateExceeded`` is raised. ``cached`` only shows calls the caller skipped on the bar;
+    ``label`` names the bar (e.g. "decision calls").
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
     gate = asyncio.Semaphore(concurrency)
-    tally = _Tally(len(requests), cached, progress)
+    tally = _Tally(len(requests), cached, progress, label)
     results: list[CallResult | None] = [None] * len(requests)
     stop: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 

@@ -74,7 +74,7 @@ def run(ctx) -> dict[str, float]:
         for sid, img in images.items()
         for s in range(samples)
     }
-    replies = asyncio.run(_ask(ctx, model, list(decisions.values()), stats))
+    replies = asyncio.run(_ask(ctx, model, list(decisions.values()), stats, "decision calls"))
     whys: dict[tuple[int, int], Call] = {}
     if cfg.probe.ask_why:
         from valuespectrum.prompts import why_messages
@@ -91,7 +91,7 @@ def run(ctx) -> dict[str, float]:
             for key, c in decisions.items()
             if c.fingerprint in replies
         }
-        asyncio.run(_ask(ctx, model, list(whys.values()), stats))
+        asyncio.run(_ask(ctx, model, list(whys.values()), stats, "why calls"))
     if cfg.probe.describe:
         from valuespectrum.prompts import describe_messages
 
@@ -99,7 +99,7 @@ def run(ctx) -> dict[str, float]:
             _call(model, "describe", img, describe_messages(prompts, img), params[0], prompts)
             for img in images.values()
         ]
-        asyncio.run(_ask(ctx, model, described, stats))
+        asyncio.run(_ask(ctx, model, described, stats, "describe calls"))
     answers = _answers(table, decisions, whys, replies, probe_run, samples)
     with ctx.store.connect() as con:
         ProbeStore.save_run(
@@ -201,8 +201,13 @@ class _Stats:
         }
 
 
-async def _ask(ctx, model: ChatModel, calls: Sequence[Call], stats: _Stats) -> dict[str, str]:
-    """Answer ``calls`` from the cache or the model; return fingerprint -> reply text."""
+async def _ask(
+    ctx, model: ChatModel, calls: Sequence[Call], stats: _Stats, label: str
+) -> dict[str, str]:
+    """Answer ``calls`` from the cache or the model; return fingerprint -> reply text.
+
+    ``label`` names the progress bar (e.g. "decision calls").
+    """
     unique = list({c.fingerprint: c for c in calls}.values())
     with ctx.store.connect() as con:
         replies = ProbeStore.cached(con, [c.fingerprint for c in unique])
@@ -227,6 +232,7 @@ async def _ask(ctx, model: ChatModel, calls: Sequence[Call], stats: _Stats) -> d
             on_result=writer.add,
             progress=ctx.cfg.progress,
             cached=len(unique) - len(todo),
+            label=label,
         )
     finally:
         writer.close()
