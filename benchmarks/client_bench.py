@@ -9,7 +9,8 @@ against the plain server, which keeps the request bodies, and those bodies are t
 * ``litellm``  a bare ``litellm.acompletion`` loop, the same way;
 * ``runner``   ``run_calls`` + ``LiteLLMModel``, the probe's call runner;
 * ``stage``    the whole probe stage (fresh seed, so every call is new; fingerprints, cache
-  writes, scoring and all), timed end to end; ``stage calls`` is its call phase alone.
+  writes, scoring and all), timed end to end; ``stage calls`` is its call phase alone;
+  ``stage cold`` is a first probe of the retrieval: no image has been encoded yet.
 
 Each cell is the median over ``--repeat`` rounds (the clients take turns within a round, so
 machine noise hits them alike). ``cpu ms`` is this process's CPU time per call (all threads).
@@ -29,6 +30,7 @@ import json
 import logging
 import multiprocessing as mp
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -46,7 +48,7 @@ from valuespectrum.models.litellm_backend import LiteLLMModel, import_litellm
 
 KEY_ENV = "OPENAI_COMPATIBLE_API_KEY"  # what conf/model/openai_compatible.yaml reads
 SERVED = "gpt-4o-2024-08-06"  # a priced model: litellm prices every reply, as with a real API
-CLIENTS = ("openai", "litellm", "runner", "stage")
+CLIENTS = ("openai", "litellm", "runner", "stage", "stage cold")
 
 
 class _FakeServer:
@@ -136,8 +138,11 @@ class _Bench:
         ]
         self.seed = 0
 
-    def stage(self, url: str, concurrency: int) -> tuple[float, float, int]:
+    def stage(self, url: str, concurrency: int, images_encoded: bool = True
+              ) -> tuple[float, float, int]:
         """One cold probe stage (a new seed: no call is cached); (wall, call phase, calls)."""
+        if not images_encoded:
+            shutil.rmtree(self.tmp / "ws" / "encoded", ignore_errors=True)
         self.seed += 1000
         cfg = compose([*self.base, "stages=[probe]", f"model.api_base={url}",
                        f"probe.concurrency={concurrency}",
@@ -167,13 +172,15 @@ def _measure(bench: _Bench, url: str, bodies: list[dict[str, Any]], concurrency:
             ("litellm", lambda: asyncio.run(_litellm_loop(url, bodies, concurrency))),
             ("runner", lambda: asyncio.run(_runner(url, requests, concurrency))),
             ("stage", lambda: bench.stage(url, concurrency)),
+            ("stage cold", lambda: bench.stage(url, concurrency, images_encoded=False)),
         ):
             wall, cpu, out = _timed(fn)
             cells[name].append((wall, cpu))
-            if name == "stage":
+            if name.startswith("stage"):
                 if out[2] != len(bodies):
                     raise SystemExit(f"the stage made {out[2]} calls, expected {len(bodies)}")
-                cells["stage calls"].append((out[1], float("nan")))
+                if name == "stage":
+                    cells["stage calls"].append((out[1], float("nan")))
     return {k: {"wall": statistics.median(w for w, _ in v),
                 "cpu_ms": 1000 * statistics.median(c for _, c in v) / len(bodies)}
             for k, v in cells.items()}

@@ -238,6 +238,38 @@ def test_no_requests_is_no_work() -> None:
     assert run(ScriptedModel(lambda n: Reply("Yes", 0.0)), [], progress=True) == []
 
 
+def test_streamed_requests_start_before_the_stream_ends() -> None:
+    # The stream holds back its last requests until the first call has come back: a runner that
+    # drew the whole stream before calling would wait forever (here: time out).
+    first_back = asyncio.Event()
+    reqs = requests(6)
+
+    async def stream() -> Any:
+        yield reqs[0]
+        yield None  # a call the caller answered itself: skipped, only counted
+        await asyncio.wait_for(first_back.wait(), 5)
+        for r in reqs[1:]:
+            yield r
+
+    async def go() -> list[CallResult]:
+        return await run_calls(ScriptedModel(lambda n: Reply(f"answer {n}", 0.0)), stream(),
+                               on_result=lambda r: first_back.set(), total=7,
+                               **{**FAST, "progress": True})
+
+    results = asyncio.run(go())
+    assert [r.key for r in results] == [r.key for r in reqs]
+    assert all(r.ok for r in results)
+
+
+def test_a_failing_stream_stops_the_run() -> None:
+    async def stream() -> Any:
+        yield requests(1)[0]
+        raise OSError("image unreadable")
+
+    with pytest.raises(OSError, match="image unreadable"):
+        asyncio.run(run_calls(ScriptedModel(lambda n: Reply("Yes", 0.0)), stream(), **FAST))
+
+
 def test_progress_bar_carries_the_label(capsys: pytest.CaptureFixture[str]) -> None:
     run(ScriptedModel(lambda n: Reply("Yes", 0.0)), requests(3), progress=True,
         label="decision calls")

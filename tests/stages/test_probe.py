@@ -162,6 +162,28 @@ def test_rerun_makes_no_call_and_cache_keys_follow_what_matters(workspace, tmp_p
         assert sampled["probe/calls_made"] == first  # two samples per image, each its own call
 
 
+def test_first_calls_go_out_while_later_images_are_still_encoding(
+    workspace, tmp_path, canary_key, monkeypatch
+):
+    import valuespectrum.prompts as prompts_module
+
+    encode, encoded_at = prompts_module.encode_image, []
+
+    def slow_encode(*args, **kwargs):  # real screenshots take tens of ms each to encode
+        time.sleep(0.05)
+        part = encode(*args, **kwargs)
+        encoded_at.append(time.monotonic())
+        return part
+
+    monkeypatch.setattr(prompts_module, "encode_image", slow_encode)
+    with FakeOpenAIServer([reply("Yes.")]) as server:
+        metrics = runner.run(_cfg(workspace, server, "probe.ask_why=false"),
+                             output_dir=tmp_path / "a")
+        first_call = min(r.received_at for r in server.requests)
+    assert metrics["probe/n_yes"] == 100 and len(encoded_at) > 8
+    assert first_call < max(encoded_at)
+
+
 def test_failed_calls_are_not_cached_and_error_rate_stops_the_run(workspace, tmp_path, canary_key):
     with FakeOpenAIServer([status(500)]) as server:
         cfg = _cfg(workspace, server, "probe.max_retries=0", "probe.max_error_rate=0.5")

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
 from dataclasses import dataclass
 
 from valuespectrum.models.base import ChatModel, GenerationParams, Message, ModelCallError, Reply
@@ -58,7 +58,7 @@ class ErrorRateExceeded(RuntimeError):
 class _Tally:
     """Counts for the progress bar and the error-rate guard."""
 
-    def __init__(self, total: int, cached: int, progress: bool, label: str) -> None:
+    def __init__(self, total: int | None, cached: int, progress: bool, label: str) -> None:
         self.done = self.failed = self.retried = 0
         self.kinds: Counter[str] = Counter()
         self.last_error = ""
@@ -67,8 +67,8 @@ class _Tally:
         if progress:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total + cached, initial=cached, desc=label, unit="call",
-                            dynamic_ncols=True, leave=True)
+            self.bar = tqdm(total=None if total is None else total + cached, initial=cached,
+                            desc=label, unit="call", dynamic_ncols=True, leave=True)
             self._postfix()
 
     def _postfix(self) -> None:
@@ -79,6 +79,12 @@ class _Tally:
     def first_retry(self) -> None:
         self.retried += 1
         self._postfix()
+
+    def skipped(self) -> None:
+        self.cached += 1
+        self._postfix()
+        if self.bar is not None:
+            self.bar.update(1)
 
     def finished(self, result: CallResult) -> None:
         self.done += 1
@@ -152,7 +158,7 @@ async def _call(
 
 async def run_calls(
     model: ChatModel,
-    requests: Sequence[CallRequest],
+    requests: Sequence[CallRequest] | AsyncIterable[CallRequest | None],
     *,
     concurrency: int = 16,
     timeout_s: float = 60,
@@ -165,6 +171,7 @@ async def run_calls(
     progress: bool = True,
     cached: int = 0,
     label: str = "calls",
+    total: int | None = None,
 ) -> list[CallResult]:
     """Make every call in ``requests``; return their results in request order.
 
@@ -175,12 +182,19 @@ async def run_calls(
     more than that fraction failed, the calls still running are cancelled and
     ``ErrorRateExceeded`` is raised. ``cached`` only shows calls the caller skipped on the bar;
     ``label`` names the bar (e.g. "decision calls").
+
+    ``requests`` may also be an async iterable, drawn while the first calls are in flight, so
+    the caller can still be preparing later ones (encoding images); an item ``None`` stands
+    for a call the caller answered itself (from its cache) and only advances the bar. ``total``
+    then sizes the bar; an exception from the iterable stops the run and propagates.
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
     gate = asyncio.Semaphore(concurrency)
-    tally = _Tally(len(requests), cached, progress, label)
-    results: list[CallResult | None] = [None] * len(requests)
+    size = len(requests) if isinstance(requests, Sequence) else total
+    tally = _Tally(size, cached, progress, label)
+    results: list[CallResult | None] = []
+    tasks: list[asyncio.Task[None]] = []
     stop: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def one(i: int, request: CallRequest) -> None:
@@ -200,18 +214,33 @@ async def run_calls(
             stop.set_exception(ErrorRateExceeded(_error_rate_message(tally, max_error_rate),
                                                  [r for r in results if r is not None]))
 
-    tasks = [asyncio.create_task(one(i, r)) for i, r in enumerate(requests)]
-    everything = asyncio.gather(*tasks)
+    def start(request: CallRequest | None) -> None:
+        if request is None:
+            tally.skipped()
+            return
+        results.append(None)
+        tasks.append(asyncio.create_task(one(len(results) - 1, request)))
+
+    async def feed() -> None:
+        if isinstance(requests, Sequence):
+            for request in requests:
+                start(request)
+        else:
+            async for request in requests:
+                start(request)
+        await asyncio.gather(*tasks)
+
+    everything = asyncio.create_task(feed())
     try:
         await asyncio.wait({everything, stop}, return_when=asyncio.FIRST_COMPLETED)
         if stop.done():
             stop.result()  # raises the reason the run was stopped
         everything.result()
     finally:
-        everything.cancel()  # cancels the calls still running, if any
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if everything.done() and not everything.cancelled():
-            everything.exception()  # already raised above; keep asyncio from warning about it
+        for task in (everything, *tasks):
+            task.cancel()  # the feed and the calls still running, if any
+        # Awaiting them all also retrieves every exception, already raised above.
+        await asyncio.gather(everything, *tasks, return_exceptions=True)
         stop.cancel()
         tally.close()
     return [r for r in results if r is not None]

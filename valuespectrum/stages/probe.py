@@ -14,8 +14,9 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
+from itertools import islice
 from typing import Any
 
 from valuespectrum.models.base import ChatModel, GenerationParams, ImagePart, Message
@@ -50,8 +51,13 @@ def run(ctx) -> dict[str, float]:
     cfg = ctx.cfg
     retrieval_run, table, _ = ensure_retrieval(ctx)
     prompts = probe_prompts(cfg.probe)
-    images = _encode_images(ctx, table)
-    perceiver = _perceiver(ctx, table, images) if cfg.model.backend == "respondent" else None
+    encoded = _encode_images(ctx, table)  # in a thread pool, from now on
+    images: dict[int, ImagePart] = {}
+    perceiver = None
+    if cfg.model.backend == "respondent":  # it perceives the whole corpus before any answer
+        images = dict(encoded)
+        encoded = list(images.items())
+        perceiver = _perceiver(ctx, table, images)
     model = build_model(cfg.model, timeout_s=cfg.probe.timeout_s, perceiver=perceiver)
     if cfg.model.backend == "litellm":
         from valuespectrum.models.litellm_backend import import_litellm
@@ -69,12 +75,21 @@ def run(ctx) -> dict[str, float]:
         }
     )
     stats = _Stats()
-    decisions = {
-        (sid, s): _call(model, "decision", img, _decision(prompts, img), params[s], prompts)
-        for sid, img in images.items()
-        for s in range(samples)
-    }
-    replies = asyncio.run(_ask(ctx, model, list(decisions.values()), stats, "decision calls"))
+    decisions: dict[tuple[int, int], Call] = {}
+
+    def decision_calls() -> Iterator[Call]:
+        """Planned as each image is encoded: the first calls go out before the last image."""
+        for sid, img in encoded:
+            images[sid] = img
+            for s in range(samples):
+                call = _call(model, "decision", img, _decision(prompts, img), params[s], prompts)
+                decisions[(sid, s)] = call
+                yield call
+
+    n_decisions = table["screenshot_id"].nunique() * samples
+    replies = asyncio.run(
+        _ask(ctx, model, decision_calls(), stats, "decision calls", total=n_decisions)
+    )
     whys: dict[tuple[int, int], Call] = {}
     if cfg.probe.ask_why:
         from valuespectrum.prompts import why_messages
@@ -156,13 +171,16 @@ def _call(model: ChatModel, kind: str, image: ImagePart, messages, params, promp
     return Call(fingerprint, kind, image, tuple(messages), blob, prompts.version, params)
 
 
-def _encode_images(ctx, table) -> dict[int, ImagePart]:
-    """Each retrieved screenshot encoded once (JPEG, size from config), by screenshot id.
+def _encode_images(ctx, table) -> Iterator[tuple[int, ImagePart]]:
+    """Each retrieved screenshot encoded once (JPEG, size from config): (screenshot id, image).
 
     Encoded bytes are kept under ``<workspace>/encoded/<settings>/`` so a re-run reads them back
     instead of decoding and re-encoding every screenshot (the largest cost of a cached re-run).
+    Encoding starts at once in a thread pool (PIL works outside the GIL) and the images come
+    out in table order as they are ready, so calls can start on the first ones.
     """
     import os
+    from concurrent.futures import ThreadPoolExecutor
 
     from valuespectrum.prompts import encode_image
 
@@ -171,19 +189,22 @@ def _encode_images(ctx, table) -> dict[int, ImagePart]:
     settings = content_id({"max_side": p.image_max_side, "size": size, "codec": "jpeg-q90-v1"})
     folder = ctx.workspace / "encoded" / settings
     folder.mkdir(parents=True, exist_ok=True)
-    out: dict[int, ImagePart] = {}
     rows = table[["screenshot_id", "file_path", "sha256"]].drop_duplicates("screenshot_id")
-    for sid, path, sha in rows.itertuples(index=False):
+
+    def one(sid, path, sha) -> tuple[int, ImagePart]:
         cached = folder / f"{sha}.jpg"
         if cached.exists():
-            out[int(sid)] = ImagePart(cached.read_bytes())
-            continue
+            return int(sid), ImagePart(cached.read_bytes())
         part = encode_image(ctx.workspace / path, max_side=p.image_max_side, size=size)
-        tmp = cached.with_suffix(f".tmp{os.getpid()}")
+        tmp = cached.with_suffix(f".tmp{os.getpid()}.{sid}")
         tmp.write_bytes(part.data)
         os.replace(tmp, cached)
-        out[int(sid)] = part
-    return out
+        return int(sid), part
+
+    pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 2), thread_name_prefix="encode")
+    futures = [pool.submit(one, *row) for row in rows.itertuples(index=False)]
+    pool.shutdown(wait=False)  # the workers finish the queue, then exit
+    return (f.result() for f in futures)
 
 
 class _Stats:
@@ -202,28 +223,49 @@ class _Stats:
 
 
 async def _ask(
-    ctx, model: ChatModel, calls: Sequence[Call], stats: _Stats, label: str
+    ctx, model: ChatModel, calls: Iterable[Call], stats: _Stats, label: str,
+    total: int | None = None,
 ) -> dict[str, str]:
     """Answer ``calls`` from the cache or the model; return fingerprint -> reply text.
 
-    ``label`` names the progress bar (e.g. "decision calls").
+    ``calls`` may be a generator still encoding images: it is drawn in a worker thread in
+    growing batches, each looked up in the cache as it comes, so the first calls are in flight
+    while later images are encoded (a list is one batch). ``label`` names the progress bar
+    (e.g. "decision calls"); ``total`` counts the calls of a generator.
     """
-    unique = list({c.fingerprint: c for c in calls}.values())
-    with ctx.store.connect() as con:
-        replies = ProbeStore.cached(con, [c.fingerprint for c in unique])
-    todo = [c for c in unique if c.fingerprint not in replies]
-    stats.cached += len(unique) - len(todo)
-    if not todo:
-        return replies
-    by_fp = {c.fingerprint: c for c in todo}
-    writer = _CacheWriter(ctx, model.name, by_fp)
+    replies: dict[str, str] = {}
+    writer = _CacheWriter(ctx, model.name, {})
+    sized = isinstance(calls, Sequence)
+    source = iter(calls)
+    seen: set[str] = set()
+
+    def cached(fingerprints: list[str]) -> dict[str, str]:
+        with ctx.store.connect() as con:
+            return ProbeStore.cached(con, fingerprints)
+
+    async def requests() -> AsyncIterator[CallRequest | None]:
+        size = len(calls) if sized else 8
+        while batch := await asyncio.to_thread(list, islice(source, size)):
+            size *= 2
+            new = list(dict.fromkeys(c.fingerprint for c in batch if c.fingerprint not in seen))
+            found = await asyncio.to_thread(cached, new)
+            replies.update(found)
+            stats.cached += len(found)
+            seen.update(found)
+            for c in batch:
+                if c.fingerprint in seen:  # answered from the cache, or asked already
+                    yield None
+                    continue
+                seen.add(c.fingerprint)
+                writer.calls[c.fingerprint] = c
+                yield CallRequest(c.fingerprint, c.messages, c.params)
+
     p = ctx.cfg.probe
-    requests = [CallRequest(c.fingerprint, c.messages, c.params) for c in todo]
     t0 = time.perf_counter()
     try:
         results = await run_calls(
             model,
-            requests,
+            requests(),
             concurrency=p.concurrency,
             timeout_s=p.timeout_s,
             max_retries=p.max_retries,
@@ -231,8 +273,8 @@ async def _ask(
             max_error_rate=p.max_error_rate,
             on_result=writer.add,
             progress=ctx.cfg.progress,
-            cached=len(unique) - len(todo),
             label=label,
+            total=len(calls) if sized else total,
         )
     finally:
         writer.close()
