@@ -25,7 +25,10 @@ from valuespectrum.store import ProbeStore, content_id
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY = 32  # cache writes are batched; a kill loses at most this many answered calls
+# Cache writes are batched: a kill loses at most FLUSH_SECONDS (or FLUSH_EVERY calls) of answers.
+# A flush costs ~70 ms of CPU (open, insert, checkpoint), so it is mostly the timer that fires:
+# flushing every 32 calls cost 2.3 ms of CPU per call at 300 calls/s.
+FLUSH_EVERY = 256
 FLUSH_SECONDS = 1.0
 
 
@@ -51,7 +54,7 @@ def run(ctx) -> dict[str, float]:
     cfg = ctx.cfg
     retrieval_run, table, _ = ensure_retrieval(ctx)
     prompts = probe_prompts(cfg.probe)
-    encoded = _encode_images(ctx, table)  # in a thread pool, from now on
+    encoded: Iterable[tuple[int, ImagePart]] = _encode_images(ctx, table)  # starts encoding
     images: dict[int, ImagePart] = {}
     perceiver = None
     if cfg.model.backend == "respondent":  # it perceives the whole corpus before any answer
