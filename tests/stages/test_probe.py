@@ -199,6 +199,28 @@ def test_rerun_with_other_scoring_settings_keeps_both_score_sets(workspace, tmp_
     assert sorted(json.loads(r[0])["n_boot"] for r in recorded) == [50, 60]
 
 
+def test_first_calls_go_out_while_later_images_are_still_encoding(
+    workspace, tmp_path, canary_key, monkeypatch
+):
+    import valuespectrum.probe.encoding as encoding_module
+
+    encode, encoded_at = encoding_module.encode_image, []
+
+    def slow_encode(*args, **kwargs):  # real screenshots take tens of ms each to encode
+        time.sleep(0.05)
+        part = encode(*args, **kwargs)
+        encoded_at.append(time.monotonic())
+        return part
+
+    monkeypatch.setattr(encoding_module, "encode_image", slow_encode)
+    with FakeOpenAIServer([reply("Yes.")]) as server:
+        metrics = runner.run(_cfg(workspace, server, "probe.ask_why=false"),
+                             output_dir=tmp_path / "a")
+        first_call = min(r.received_at for r in server.requests)
+    assert metrics["usage/probe/n_yes"] == 100 and len(encoded_at) > 8
+    assert first_call < max(encoded_at)
+
+
 def test_failed_calls_are_not_cached_and_error_rate_stops_the_run(workspace, tmp_path, canary_key):
     with FakeOpenAIServer([status(500)]) as server:
         cfg = _cfg(workspace, server, "probe.max_retries=0", "probe.max_error_rate=0.5")
@@ -325,7 +347,7 @@ def test_permanent_failures_keep_rerun_free_and_retry_only_when_asked(workspace,
         assert len([p for p in (workspace / "probe").glob("*/*") if p.is_dir()]) == 1
         # A lower budget judges the whole job even when nothing is left to call.
         strict = _cfg(workspace, server, "probe.ask_why=false", "probe.max_error_rate=0.01")
-        with pytest.raises(ErrorRateExceeded, match="all in earlier runs"):
+        with pytest.raises(ErrorRateExceeded, match="in earlier runs"):
             runner.run(strict, output_dir=tmp_path / "strict")
         assert len(server.requests) == seen
         retry = [*("probe.ask_why=false", "probe.retry_failed=true", "probe.max_failed_runs=2")]

@@ -8,9 +8,11 @@ simulated respondent, and lets the cache key every call the same way.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, Protocol, runtime_checkable
 
 Role = Literal["system", "user", "assistant"]
@@ -18,14 +20,22 @@ Role = Literal["system", "user", "assistant"]
 
 @dataclass(frozen=True)
 class ImagePart:
-    """An encoded image (JPEG unless ``mime`` says otherwise), as sent to the model."""
+    """An encoded image (JPEG unless ``mime`` says otherwise), as sent to the model.
+
+    Its hash and base64 text are computed once per object: a probe sends each image in
+    several calls (samples, the "why" turn) and keys each call by the image's hash.
+    """
 
     data: bytes
     mime: str = "image/jpeg"
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+    @cached_property
+    def base64(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
 
 
 @dataclass(frozen=True)

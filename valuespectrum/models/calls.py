@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
 from dataclasses import dataclass
 
 from valuespectrum.models.base import ChatModel, GenerationParams, Message, ModelCallError, Reply
@@ -30,6 +30,16 @@ class CallRequest:
     key: str
     messages: tuple[Message, ...]
     params: GenerationParams
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A call the caller settled without asking: answered from its cache, or failed before."""
+
+    ok: bool
+
+
+ANSWERED, FAILED_BEFORE = Settled(True), Settled(False)
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,8 @@ class ErrorRateExceeded(RuntimeError):
 class _Tally:
     """Counts for the progress bar and the error-rate guard."""
 
-    def __init__(self, total: int, cached: int, progress: bool, prior_failed: int = 0) -> None:
+    def __init__(self, total: int | None, cached: int, progress: bool, label: str,
+                 prior_failed: int = 0) -> None:
         self.done = self.failed = self.retried = 0
         self.prior_failed = prior_failed
         self.kinds: Counter[str] = Counter()
@@ -68,8 +79,9 @@ class _Tally:
         if progress:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total + cached, initial=cached + prior_failed, desc="calls",
-                            unit="call", dynamic_ncols=True, leave=True)
+            self.bar = tqdm(total=None if total is None else total + cached + prior_failed,
+                            initial=cached + prior_failed, desc=label, unit="call",
+                            dynamic_ncols=True, leave=True)
             self._postfix()
 
     def _postfix(self) -> None:
@@ -80,6 +92,15 @@ class _Tally:
     def first_retry(self) -> None:
         self.retried += 1
         self._postfix()
+
+    def skipped(self, ok: bool) -> None:
+        if ok:
+            self.cached += 1
+        else:
+            self.prior_failed += 1
+        self._postfix()
+        if self.bar is not None:
+            self.bar.update(1)
 
     def finished(self, result: CallResult) -> None:
         self.done += 1
@@ -110,7 +131,8 @@ def backoff_s(attempt: int, base_s: float, max_s: float, retry_after: float | No
 
 async def _attempt(model: ChatModel, request: CallRequest, timeout_s: float) -> Reply:
     try:
-        return await asyncio.wait_for(model.achat(request.messages, request.params), timeout_s)
+        async with asyncio.timeout(timeout_s):  # unlike wait_for, no extra task per attempt
+            return await model.achat(request.messages, request.params)
     except TimeoutError:
         raise ModelCallError("timeout", f"no answer within {timeout_s:g} s",
                              retryable=True) from None
@@ -152,7 +174,7 @@ async def _call(
 
 async def run_calls(
     model: ChatModel,
-    requests: Sequence[CallRequest],
+    requests: Sequence[CallRequest] | AsyncIterable[CallRequest | Settled],
     *,
     concurrency: int = 16,
     timeout_s: float = 60,
@@ -165,6 +187,8 @@ async def run_calls(
     progress: bool = True,
     cached: int = 0,
     prior_failed: int = 0,
+    label: str = "calls",
+    total: int | None = None,
 ) -> list[CallResult]:
     """Make every call in ``requests``; return their results in request order.
 
@@ -175,13 +199,23 @@ async def run_calls(
     more than that fraction failed, the calls still running are cancelled and
     ``ErrorRateExceeded`` is raised. The rate is over the caller's whole job: ``cached`` calls
     the caller already has answers for count as successes, ``prior_failed`` calls it skips
-    because they failed before count as failures.
+    because they failed before count as failures; ``label`` names the bar ("decision calls").
+
+    ``requests`` may also be an async iterable, drawn while the first calls are in flight, so
+    the caller can still be preparing later ones (encoding images); an item ``ANSWERED`` or
+    ``FAILED_BEFORE`` stands for a call the caller settled itself (from its cache, or as an
+    earlier permanent failure), which counts in the budget and advances the bar. ``total``
+    then sizes the bar; an exception from the iterable stops the run and propagates. A job
+    with nothing left to call is still judged, so a re-run never passes a budget its earlier
+    failures exceed.
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
     gate = asyncio.Semaphore(concurrency)
-    tally = _Tally(len(requests) + prior_failed, cached, progress, prior_failed)
-    results: list[CallResult | None] = [None] * len(requests)
+    size = len(requests) if isinstance(requests, Sequence) else total
+    tally = _Tally(size, cached, progress, label, prior_failed)
+    results: list[CallResult | None] = []
+    tasks: list[asyncio.Task[None]] = []
     stop: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def one(i: int, request: CallRequest) -> None:
@@ -201,35 +235,40 @@ async def run_calls(
             stop.set_exception(ErrorRateExceeded(_error_rate_message(tally, max_error_rate),
                                                  [r for r in results if r is not None]))
 
-    tasks = [asyncio.create_task(one(i, r)) for i, r in enumerate(requests)]
-    everything = asyncio.gather(*tasks)
+    def start(request: CallRequest | Settled) -> None:
+        if isinstance(request, Settled):
+            tally.skipped(request.ok)
+            return
+        results.append(None)
+        tasks.append(asyncio.create_task(one(len(results) - 1, request)))
+
+    async def feed() -> None:
+        if isinstance(requests, Sequence):
+            for request in requests:
+                start(request)
+        else:
+            async for request in requests:
+                start(request)
+        await asyncio.gather(*tasks)
+
+    everything = asyncio.create_task(feed())
     try:
         await asyncio.wait({everything, stop}, return_when=asyncio.FIRST_COMPLETED)
         if stop.done():
             stop.result()  # raises the reason the run was stopped
         everything.result()
+        if _too_many_errors(tally, max_error_rate, min_calls_for_error_rate):
+            # Only settled calls pushed the job over (nothing new failed): judge it the same.
+            raise ErrorRateExceeded(_error_rate_message(tally, max_error_rate),
+                                    [r for r in results if r is not None])
     finally:
-        everything.cancel()  # cancels the calls still running, if any
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if everything.done() and not everything.cancelled():
-            everything.exception()  # already raised above; keep asyncio from warning about it
+        for task in (everything, *tasks):
+            task.cancel()  # the feed and the calls still running, if any
+        # Awaiting them all also retrieves every exception, already raised above.
+        await asyncio.gather(everything, *tasks, return_exceptions=True)
         stop.cancel()
         tally.close()
     return [r for r in results if r is not None]
-
-
-def check_job_budget(
-    failed: int, finished: int, max_rate: float | None, min_calls: int = 20
-) -> None:
-    """Raise ``ErrorRateExceeded`` for a job with nothing left to call whose earlier failures
-    already exceed ``max_rate`` (e.g. after ``probe.max_error_rate`` was lowered)."""
-    if max_rate is not None and finished >= min_calls and failed / finished > max_rate:
-        raise ErrorRateExceeded(
-            f"stopped: {failed}/{finished} calls of this job failed, all in earlier runs "
-            f"({failed / finished:.0%} > max {max_rate:.0%}); probe.retry_failed=true asks "
-            "them again, or raise probe.max_error_rate",
-            [],
-        )
 
 
 def _job_counts(tally: _Tally) -> tuple[int, int]:
@@ -246,7 +285,8 @@ def _too_many_errors(tally: _Tally, max_rate: float | None, min_calls: int) -> b
 def _error_rate_message(tally: _Tally, max_rate: float | None) -> str:
     failed, finished = _job_counts(tally)
     kinds = ", ".join(f"{k} {n}" for k, n in tally.kinds.most_common())
-    earlier = f", {tally.prior_failed} of them in earlier runs" if tally.prior_failed else ""
+    earlier = (f", {tally.prior_failed} of them in earlier runs (probe.retry_failed=true asks "
+               "those again)" if tally.prior_failed else "")
     return (f"stopped: {failed}/{finished} calls of this job failed{earlier} "
             f"({failed / finished:.0%} > max {max_rate:.0%}; {kinds}; "
             f"last: {tally.last_error}); raise probe.max_error_rate or check the model/server")

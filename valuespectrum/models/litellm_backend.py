@@ -9,22 +9,29 @@ branches on provider. What this module adds on top:
   since some providers echo the key they rejected;
 * litellm's own retries are off: ``calls.run_calls`` retries once, with jitter and Retry-After,
   across all backends;
-* every failure becomes a ``ModelCallError`` whose ``kind``/``retryable`` the runner acts on.
+* every failure becomes a ``ModelCallError`` whose ``kind``/``retryable`` the runner acts on;
+* a call cancelled while litellm is still building its request (a timeout, the error-rate stop)
+  leaves nothing behind (see ``_BuildExecutor``);
+* per-call work litellm does only for logging callbacks, which the probe never registers, is
+  kept small: no scan of every base64 image to shorten it for logs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import concurrent.futures
 import contextlib
 import email.utils
+import functools
+import inspect
 import math
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from valuespectrum.models.base import (
     ErrorKind,
@@ -53,6 +60,9 @@ def import_litellm() -> Any:
     """
     global _warm
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # litellm copies every message after each call and regex-shortens base64 images in the copy
+    # for its logging callbacks; with none registered that is ~5% of a call's CPU for nothing.
+    os.environ.setdefault("MAX_BASE64_LENGTH_FOR_LOGGING", "0")
     import litellm
 
     with _warm_lock:  # many first calls start at once; warm up only once
@@ -67,9 +77,54 @@ def import_litellm() -> Any:
 
 async def _alitellm() -> Any:
     """``import_litellm`` without freezing the event loop for the seconds the first import takes."""
+    _BuildExecutor.install(asyncio.get_running_loop())
     if _warm:
         return import_litellm()
     return await asyncio.to_thread(import_litellm)
+
+
+class _BuildExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The default executor of a loop that makes litellm calls; closes requests left unsent.
+
+    ``litellm.acompletion`` builds each request in the loop's default executor, which returns
+    the (not yet started) coroutine that will send it. A call cancelled around that hop (its
+    timeout, the error-rate stop) drops the coroutine, and Python warns "coroutine
+    'OpenAIChatCompletion.acompletion' was never awaited" when it is collected. Its request was
+    never sent. This executor closes such a coroutine once the task that asked for it has
+    ended; it is otherwise the stock default executor.
+    """
+
+    _loops: ClassVar[weakref.WeakSet[asyncio.AbstractEventLoop]] = weakref.WeakSet()
+
+    @classmethod
+    def install(cls, loop: asyncio.AbstractEventLoop) -> None:
+        if loop not in cls._loops:
+            loop.set_default_executor(cls(thread_name_prefix="litellm-build"))
+            cls._loops.add(loop)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+               ) -> concurrent.futures.Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # submitted from outside a running loop: nobody to outlive
+            task = None
+        if task is not None:
+            task.add_done_callback(functools.partial(_close_when_built, future))
+        return future
+
+
+def _close_when_built(future: concurrent.futures.Future[Any], _task: object) -> None:
+    """The asking task has ended: close the coroutine it got, or will get, if never started."""
+    future.add_done_callback(_close_unstarted)  # runs at once if the build is already done
+
+
+def _close_unstarted(future: concurrent.futures.Future[Any]) -> None:
+    if future.cancelled() or future.exception() is not None:
+        return
+    result = future.result()
+    if inspect.iscoroutine(result) and inspect.getcoroutinestate(result) == inspect.CORO_CREATED:
+        result.close()
 
 
 class LiteLLMModel:
@@ -223,7 +278,7 @@ def to_openai_messages(messages: Sequence[Message], detail: str) -> list[dict[st
 
 
 def _image_part(image: ImagePart, detail: str) -> dict[str, Any]:
-    url = f"data:{image.mime};base64,{base64.b64encode(image.data).decode('ascii')}"
+    url = f"data:{image.mime};base64,{image.base64}"
     return {"type": "image_url", "image_url": {"url": url, "detail": detail}}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from valuespectrum.probe.ask import CallStats, ask
 from valuespectrum.probe.encoding import encode_images
 from valuespectrum.probe.plan import (
     ANSWER_COLUMNS,
+    Call,
     answer_rows,
     decision_call,
     plan_call,
@@ -48,9 +50,10 @@ def run(ctx) -> dict[str, float]:
     cfg = ctx.cfg
     retrieval = ctx.retrieval or ensure_retrieval(ctx)
     prompts = probe_prompts(cfg.prompts)
-    images = encode_images(ctx, retrieval.table)
+    images = encode_images(ctx, retrieval.table)  # starts encoding in threads
     model = build_model(
-        cfg.model, timeout_s=cfg.probe.timeout_s, perceiver=lambda: corpus_perceiver(ctx, images)
+        cfg.model, timeout_s=cfg.probe.timeout_s,
+        perceiver=lambda: corpus_perceiver(ctx, images.all()),  # only a respondent asks
     )
     samples = cfg.probe.samples
     params = [generation_params(cfg.model, s, samples) for s in range(samples)]
@@ -64,12 +67,19 @@ def run(ctx) -> dict[str, float]:
         }
     )
     stats = CallStats()
-    decisions = {
-        (sid, s): decision_call(model, img, params[s], prompts)
-        for sid, img in images.items()
-        for s in range(samples)
-    }
-    replies = asyncio.run(ask(ctx, model, list(decisions.values()), stats))
+    decisions: dict[tuple[int, int], Call] = {}
+
+    def decision_calls() -> Iterator[Call]:
+        """Planned as each image is encoded: the first calls go out before the last image."""
+        for sid, img in images:
+            for s in range(samples):
+                decisions[(sid, s)] = call = decision_call(model, img, params[s], prompts)
+                yield call
+
+    n_decisions = retrieval.table["screenshot_id"].nunique() * samples
+    replies = asyncio.run(
+        ask(ctx, model, decision_calls(), stats, "decision calls", total=n_decisions)
+    )
     whys = {}
     if cfg.probe.ask_why:
         whys = {
@@ -80,13 +90,13 @@ def run(ctx) -> dict[str, float]:
             for key, c in decisions.items()
             if c.fingerprint in replies
         }
-        asyncio.run(ask(ctx, model, list(whys.values()), stats))
+        asyncio.run(ask(ctx, model, list(whys.values()), stats, "why calls"))
     if cfg.probe.describe:
         described = [
             plan_call(model, "describe", img, describe_messages(prompts, img), params[0], prompts)
-            for img in images.values()
+            for _, img in images
         ]
-        asyncio.run(ask(ctx, model, described, stats))
+        asyncio.run(ask(ctx, model, described, stats, "describe calls"))
     answers = answer_rows(
         retrieval.table, decisions, whys, replies, probe_run, samples, stats.failures
     )
