@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
-from itertools import islice
 from typing import Any
 
 from valuespectrum.models.base import ChatModel, GenerationParams, ImagePart, Message
@@ -231,15 +230,13 @@ async def _ask(
 ) -> dict[str, str]:
     """Answer ``calls`` from the cache or the model; return fingerprint -> reply text.
 
-    ``calls`` may be a generator still encoding images: it is drawn in a worker thread in
-    growing batches, each looked up in the cache as it comes, so the first calls are in flight
-    while later images are encoded (a list is one batch). ``label`` names the progress bar
-    (e.g. "decision calls"); ``total`` counts the calls of a generator.
+    ``calls`` may be a generator still encoding images: it is drawn in a worker thread and
+    taken in batches of whatever is ready, each looked up in the cache as it comes, so the first
+    calls are in flight while later images are encoded (a list is one batch). ``label`` names
+    the progress bar (e.g. "decision calls"); ``total`` counts the calls of a generator.
     """
     replies: dict[str, str] = {}
     writer = _CacheWriter(ctx, model.name, {})
-    sized = isinstance(calls, Sequence)
-    source = iter(calls)
     seen: set[str] = set()
 
     def cached(fingerprints: list[str]) -> dict[str, str]:
@@ -247,9 +244,7 @@ async def _ask(
             return ProbeStore.cached(con, fingerprints)
 
     async def requests() -> AsyncIterator[CallRequest | None]:
-        size = len(calls) if sized else 8
-        while batch := await asyncio.to_thread(list, islice(source, size)):
-            size *= 4  # few cache look-ups, yet the first calls start after 8
+        async for batch in _ready_batches(calls):
             new = list(dict.fromkeys(c.fingerprint for c in batch if c.fingerprint not in seen))
             found = await asyncio.to_thread(cached, new)
             replies.update(found)
@@ -277,7 +272,7 @@ async def _ask(
             on_result=writer.add,
             progress=ctx.cfg.progress,
             label=label,
-            total=len(calls) if sized else total,
+            total=len(calls) if isinstance(calls, Sequence) else total,
         )
     finally:
         writer.close()
@@ -289,6 +284,41 @@ async def _ask(
         if r.ok:
             replies[r.key] = r.reply.text
     return replies
+
+
+async def _ready_batches(calls: Iterable[Call]) -> AsyncIterator[list[Call]]:
+    """``calls`` in batches of whatever is ready: a list at once; a generator, which may block
+    (encoding images), is drawn in a worker thread and each batch is what it yielded meanwhile.
+    """
+    if isinstance(calls, Sequence):
+        yield list(calls)
+        return
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Queue[Call | BaseException | None] = asyncio.Queue()
+
+    def draw() -> None:
+        end: BaseException | None = None
+        try:
+            for call in calls:
+                loop.call_soon_threadsafe(ready.put_nowait, call)
+        except Exception as exc:  # e.g. an image that cannot be read: raised by the consumer
+            end = exc
+        loop.call_soon_threadsafe(ready.put_nowait, end)
+
+    drawing = loop.run_in_executor(None, draw)
+    batch: list[Call] = []
+    while True:
+        item = ready.get_nowait() if batch else await ready.get()
+        if isinstance(item, BaseException):
+            raise item
+        if item is not None:
+            batch.append(item)
+        if batch and (item is None or ready.empty()):
+            yield batch
+            batch = []
+        if item is None:
+            break
+    await drawing
 
 
 class _CacheWriter:
