@@ -14,15 +14,19 @@ import logging
 import os
 import re
 import socket
-import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
+from valuespectrum.provenance import git_state, package_versions, source_tags, user_name
 from valuespectrum.tracking_backend import TrackingUnavailableError, use_short_http_retries
+
+__all__ = [  # git_state, package_versions and source_tags are re-exported for callers
+    "MlflowTracker", "NullTracker", "Tracker", "end_sweep", "flatten", "git_state", "mlflow_run",
+    "package_versions", "source_tags", "start_sweep", "user_name",
+]
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +39,6 @@ SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 REDACTED = "***"
-PACKAGES = (
-    "valuespectrum", "torch", "open_clip_torch", "transformers", "litellm", "usearch",
-    "duckdb", "mlflow", "hydra-core", "numpy", "pillow",
-)
-
-
 class Tracker(Protocol):
     run_id: str | None
 
@@ -162,7 +160,7 @@ def mlflow_run(
             # Creating the client may create and migrate the sqlite schema: never two at once.
             client = MlflowClient(tracking_uri=uri)
             exp_id = _experiment_id(client, experiment, artifact_root)
-            tags = {"mlflow.user": _user()}  # create_run takes the run's user from this tag
+            tags = {"mlflow.user": user_name()}  # create_run takes the run's user from this tag
             if sweep_key:
                 tags["mlflow.parentRunId"] = _parent_run(client, exp_id, sweep_key)
         mark_stale_runs(client, exp_id)
@@ -271,27 +269,6 @@ def end_sweep(uri: str, run_id: str, status: str = "FINISHED") -> None:
         client.set_terminated(run_id, status=status)
 
 
-def source_tags(sha: str, source: str) -> dict[str, str]:
-    """MLflow's own source columns (user, source, commit), which ``create_run`` leaves empty."""
-    tags = {
-        "mlflow.source.type": "LOCAL",
-        "mlflow.source.name": source,
-        "mlflow.user": _user(),
-    }
-    if sha and sha != "unknown":
-        tags["mlflow.source.git.commit"] = sha
-    return tags
-
-
-def _user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry for the uid (containers)
-        return "unknown"
-
-
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Flatten nested config into dotted keys, redacting anything that looks like a secret."""
     out: dict[str, Any] = {}
@@ -309,31 +286,6 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _param_text(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= 6000 else text[:5990] + "…"
-
-
-def git_state(root: Path) -> dict[str, str]:
-    """Commit SHA and dirtiness of the code that ran, or 'unknown' outside a git checkout."""
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root, capture_output=True, text=True, check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return {"git.sha": "unknown", "git.dirty": "unknown"}
-    return {"git.sha": sha, "git.dirty": str(bool(dirty)).lower()}
-
-
-def package_versions() -> dict[str, str]:
-    out = {}
-    for name in PACKAGES:
-        try:
-            out[f"version.{name}"] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[f"version.{name}"] = "absent"
-    return out
 
 
 # --- how runs end, and runs left behind by killed processes -----------------------------------

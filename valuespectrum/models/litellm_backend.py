@@ -11,7 +11,7 @@ branches on provider. What this module adds on top:
   across all backends;
 * every failure becomes a ``ModelCallError`` whose ``kind``/``retryable`` the runner acts on;
 * a call cancelled while litellm is still building its request (a timeout, the error-rate stop)
-  leaves nothing behind (see ``_BuildExecutor``);
+  leaves nothing behind (see ``litellm_executor``);
 * per-call work litellm does only for logging callbacks, which the probe never registers, is
   kept small: no scan of every base64 image to shorten it for logs.
 """
@@ -19,19 +19,15 @@ branches on provider. What this module adds on top:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import email.utils
-import functools
-import inspect
 import math
 import os
 import threading
 import time
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from valuespectrum.models.base import (
     ErrorKind,
@@ -41,6 +37,7 @@ from valuespectrum.models.base import (
     ModelCallError,
     Reply,
 )
+from valuespectrum.models.litellm_executor import BuildExecutor
 
 _warm = False  # set once import_litellm has warmed litellm up in this process
 _warm_lock = threading.Lock()
@@ -77,54 +74,10 @@ def import_litellm() -> Any:
 
 async def _alitellm() -> Any:
     """``import_litellm`` without freezing the event loop for the seconds the first import takes."""
-    _BuildExecutor.install(asyncio.get_running_loop())
+    BuildExecutor.install(asyncio.get_running_loop())
     if _warm:
         return import_litellm()
     return await asyncio.to_thread(import_litellm)
-
-
-class _BuildExecutor(concurrent.futures.ThreadPoolExecutor):
-    """The default executor of a loop that makes litellm calls; closes requests left unsent.
-
-    ``litellm.acompletion`` builds each request in the loop's default executor, which returns
-    the (not yet started) coroutine that will send it. A call cancelled around that hop (its
-    timeout, the error-rate stop) drops the coroutine, and Python warns "coroutine
-    'OpenAIChatCompletion.acompletion' was never awaited" when it is collected. Its request was
-    never sent. This executor closes such a coroutine once the task that asked for it has
-    ended; it is otherwise the stock default executor.
-    """
-
-    _loops: ClassVar[weakref.WeakSet[asyncio.AbstractEventLoop]] = weakref.WeakSet()
-
-    @classmethod
-    def install(cls, loop: asyncio.AbstractEventLoop) -> None:
-        if loop not in cls._loops:
-            loop.set_default_executor(cls(thread_name_prefix="litellm-build"))
-            cls._loops.add(loop)
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
-               ) -> concurrent.futures.Future[Any]:
-        future = super().submit(fn, *args, **kwargs)
-        try:
-            task = asyncio.current_task()
-        except RuntimeError:  # submitted from outside a running loop: nobody to outlive
-            task = None
-        if task is not None:
-            task.add_done_callback(functools.partial(_close_when_built, future))
-        return future
-
-
-def _close_when_built(future: concurrent.futures.Future[Any], _task: object) -> None:
-    """The asking task has ended: close the coroutine it got, or will get, if never started."""
-    future.add_done_callback(_close_unstarted)  # runs at once if the build is already done
-
-
-def _close_unstarted(future: concurrent.futures.Future[Any]) -> None:
-    if future.cancelled() or future.exception() is not None:
-        return
-    result = future.result()
-    if inspect.iscoroutine(result) and inspect.getcoroutinestate(result) == inspect.CORO_CREATED:
-        result.close()
 
 
 class LiteLLMModel:

@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
-from itertools import islice
 
 from valuespectrum.models.base import SETUP_ERROR_KINDS, ChatModel
 from valuespectrum.models.calls import (
@@ -57,10 +56,10 @@ async def ask(
 ) -> dict[str, str]:
     """Answer ``calls`` from the cache or the model; return fingerprint -> reply text.
 
-    ``calls`` may be a generator still encoding images: it is drawn in a worker thread in
-    growing batches, each looked up in the cache as it comes, so the first calls are in flight
-    while later images are encoded (a list is one batch). ``label`` names the progress bar;
-    ``total`` counts the calls of a generator.
+    ``calls`` may be a generator still encoding images: it is drawn in a worker thread and
+    taken in batches of whatever is ready, each looked up in the cache as it comes, so the first
+    calls are in flight while later images are encoded (a list is one batch). ``label`` names
+    the progress bar; ``total`` counts the calls of a generator.
 
     A call that failed permanently in an earlier run (a non-retryable error about the item, not
     a setup error such as a wrong key, see ``SETUP_ERROR_KINDS``) is not asked again unless
@@ -72,7 +71,6 @@ async def ask(
     replies: dict[str, str] = {}
     writer = CacheWriter(ctx, model.name, {})
     sized = isinstance(calls, Sequence)
-    source = iter(calls)
     seen: set[str] = set()
 
     def look_up(fingerprints: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -91,9 +89,7 @@ async def ask(
         return found, skip
 
     async def requests() -> AsyncIterator[CallRequest | Settled]:
-        size = len(calls) if sized else 8
-        while batch := await asyncio.to_thread(list, islice(source, size)):
-            size *= 4  # few cache look-ups, yet the first calls start after 8
+        async for batch in _ready_batches(calls):
             new = list(dict.fromkeys(c.fingerprint for c in batch if c.fingerprint not in seen))
             found, skip = await asyncio.to_thread(look_up, new)
             replies.update(found)
@@ -144,6 +140,41 @@ async def ask(
         else:
             stats.failures[r.key] = str(r.error)[:300] if r.error else "call failed"
     return replies
+
+
+async def _ready_batches(calls: Iterable[Call]) -> AsyncIterator[list[Call]]:
+    """``calls`` in batches of whatever is ready: a list at once; a generator, which may block
+    (encoding images), is drawn in a worker thread and each batch is what it yielded meanwhile.
+    """
+    if isinstance(calls, Sequence):
+        yield list(calls)
+        return
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Queue[Call | BaseException | None] = asyncio.Queue()
+
+    def draw() -> None:
+        end: BaseException | None = None
+        try:
+            for call in calls:
+                loop.call_soon_threadsafe(ready.put_nowait, call)
+        except Exception as exc:  # e.g. an image that cannot be read: raised by the consumer
+            end = exc
+        loop.call_soon_threadsafe(ready.put_nowait, end)
+
+    drawing = loop.run_in_executor(None, draw)
+    batch: list[Call] = []
+    while True:
+        item = ready.get_nowait() if batch else await ready.get()
+        if isinstance(item, BaseException):
+            raise item
+        if item is not None:
+            batch.append(item)
+        if batch and (item is None or ready.empty()):
+            yield batch
+            batch = []
+        if item is None:
+            break
+    await drawing
 
 
 class CacheWriter:
