@@ -274,23 +274,27 @@ KILLABLE = textwrap.dedent(
 )
 
 
+def _kill_probe_after(ws: Path, server: FakeOpenAIServer, out: Path, *, requests: int) -> None:
+    """Start a probe job on ``ws`` in a subprocess and SIGKILL it once the server has seen
+    ``requests`` calls (it must still be running then)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE, str(ws), server.base_url, str(out)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(server.requests) < requests and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            time.sleep(0.05)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def test_sigkill_mid_probe_then_resume_makes_only_missing_calls(workspace, tmp_path, canary_key):
     with FakeOpenAIServer([reply("Yes.")], latency_s=0.1) as server:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", KILLABLE, str(workspace), server.base_url, str(tmp_path / "k")],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while len(server.requests) < 20 and time.monotonic() < deadline:
-                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-                time.sleep(0.05)
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _kill_probe_after(workspace, server, tmp_path / "k", requests=20)
         with _db(workspace) as con:
             saved = con.execute("SELECT count(*) FROM responses").fetchone()[0]
         assert 0 < saved < 40
@@ -383,19 +387,7 @@ def test_sigkill_then_resume_with_permanent_failures_gives_the_same_scores(index
     with FakeOpenAIServer(plan) as server:
         runner.run(_cfg(clean, server, "probe.ask_why=false"), output_dir=tmp_path / "a")
     with FakeOpenAIServer(FaultPlan(seed=SEED, p_reject=0.1, p_yes=0.5), latency_s=0.1) as server:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", KILLABLE, str(killed), server.base_url, str(tmp_path / "k")],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while len(server.requests) < 24 and time.monotonic() < deadline:
-                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-                time.sleep(0.05)
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _kill_probe_after(killed, server, tmp_path / "k", requests=24)
         runner.run(_cfg(killed, server, "probe.ask_why=false"), output_dir=tmp_path / "r")
         seen = len(server.requests)
         runner.run(_cfg(killed, server, "probe.ask_why=false"), output_dir=tmp_path / "r2")
