@@ -35,6 +35,7 @@ from valuespectrum.config.retrieval import (
 from valuespectrum.config.roleplay import (
     PersonaConfig,
     PlatformConfig,
+    RecommenderConfig,
     StrategyConfig,
     ThresholdConfig,
 )
@@ -97,6 +98,7 @@ class Config:
     prompts: PromptsConfig = field(default_factory=PromptsConfig)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     platform: PlatformConfig = field(default_factory=PlatformConfig)
+    recommender: RecommenderConfig = field(default_factory=RecommenderConfig)
     persona: PersonaConfig = field(default_factory=PersonaConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
@@ -111,7 +113,7 @@ class Config:
         _require(len(set(self.stages)) == len(self.stages), "stages lists a stage twice")
         for name in (
             "corpus", "embedder", "value_keywords", "retrieve", "model", "prompts", "probe",
-            "platform", "persona", "strategy", "threshold", "scoring", "plots",
+            "platform", "recommender", "persona", "strategy", "threshold", "scoring", "plots",
         ):
             getattr(self, name).check()
 
