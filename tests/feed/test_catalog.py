@@ -137,3 +137,34 @@ def test_pseudo_counts_are_deterministic_and_plausible() -> None:
     likes = np.array([c[0] for c in counts])
     assert likes.min() >= 10 and likes.max() <= 2_000_000 and len(set(likes)) > 1500
     assert all(0 <= c <= likes_ * 0.05 for likes_, c in counts)
+
+
+@pytest.mark.slow
+def test_the_index_stage_s_vectors_let_the_feed_learn_a_demo_theme(make_config, tmp_path) -> None:
+    """Real collect + index (tiny CLIP, MiniLM captions): same-theme items are neighbours, and a
+    viewer who stays on one theme is served it far above its base rate."""
+    from valuespectrum.config.roleplay import RecommenderConfig
+    from valuespectrum.feed.recommender import make_recommender
+
+    cfg = make_config("stages=[collect,index]", "corpus.n=200", "tracking.enabled=false")
+    runner.run(cfg, output_dir=tmp_path / "out")
+    ws = cfg.paths.workspace_path()
+    catalog = catalog_from_workspace(Store(ws), ws, cfg.embedder, caption_weight=0.8)
+    assert len(catalog) == 200
+    theme = np.array([item.values[0] for item in catalog.items])
+    sims = catalog.embeddings @ catalog.embeddings.T
+    same = theme[:, None] == theme[None, :]
+    off = ~same
+    np.fill_diagonal(same, False)
+    assert sims[same].mean() > sims[off].mean() + 0.05
+    shares = []
+    for target in sorted(set(theme)):
+        for seed in range(3):
+            rec = make_recommender(RecommenderConfig(), catalog, seed)
+            hits = []
+            for _ in range(18):  # fewer than the ~20 items of a theme
+                s = rec.next()
+                hits.append(catalog.by_id(s.item_id).values[0] == target)
+                rec.observe(s.item_id, 5000 if hits[-1] else 300)
+            shares.append(np.mean(hits[9:]))
+    assert np.mean(shares) > 0.3  # base rate 0.1
