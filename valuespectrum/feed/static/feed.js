@@ -68,6 +68,7 @@
     $("vs-hashtags").textContent = item.hashtags.map((t) => "#" + t.replace(/^#/, "")).join(" ");
     $("vs-likes").textContent = compact(item.likes);
     $("vs-comments").textContent = compact(item.comments);
+    $("vs-comments-label").textContent = item.comments === 1 ? "comment" : "comments";
     showDebug(data);
     st.shownAt = clock();
     st.pausedMs = 0;
