@@ -9,10 +9,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from valuespectrum import runner
 from valuespectrum.feed.catalog import Catalog, FeedItem
+from valuespectrum.retrieval.index import VectorIndex
+from valuespectrum.retrieval.steps import index_files, make_embedder
+from valuespectrum.store import Store
 from valuespectrum.values import VALUES
 
 DIM = 32
+N = 12  # screenshots in the demo workspace
 
 
 def synthetic_catalog(
@@ -47,3 +52,26 @@ def synthetic_catalog(
 @pytest.fixture
 def make_catalog() -> Callable[..., Catalog]:
     return synthetic_catalog
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+@pytest.fixture
+def demo(make_config, tmp_path):
+    """A collected demo corpus of N screenshots with planted image and caption indexes."""
+    cfg = make_config("stages=[collect]", f"corpus.n={N}", "tracking.enabled=false")
+    runner.run(cfg, output_dir=tmp_path / "out")
+    ws = cfg.paths.workspace_path()
+    store = Store(ws)
+    with store.connect() as con:
+        ids = np.array([r.id for r in store.screenshots(con)], dtype=np.int64)
+    rng = np.random.default_rng(0)
+    image, caption = unit(rng.normal(size=(N, 8))), unit(rng.normal(size=(N, 5)))
+    files = index_files(ws, make_embedder(cfg.embedder))
+    for path, vectors in ((files.image, image), (files.caption, caption)):
+        index = VectorIndex.create(vectors.shape[1])
+        index.add(ids.astype(np.uint64), vectors.astype(np.float32))
+        index.save(path)
+    return cfg, ws, store, ids, image, caption

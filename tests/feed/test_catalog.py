@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.feed.conftest import unit
 from valuespectrum import runner
 from valuespectrum.feed.catalog import (
     Catalog,
@@ -15,34 +16,8 @@ from valuespectrum.feed.catalog import (
     fuse,
     pseudo_counts,
 )
-from valuespectrum.retrieval.index import VectorIndex
 from valuespectrum.retrieval.steps import index_files, make_embedder
 from valuespectrum.store import ScreenshotRow, Store
-
-N = 12
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.linalg.norm(x, axis=-1, keepdims=True)
-
-
-@pytest.fixture
-def demo(make_config, tmp_path):
-    """A collected demo corpus of N screenshots with planted image and caption indexes."""
-    cfg = make_config("stages=[collect]", f"corpus.n={N}", "tracking.enabled=false")
-    runner.run(cfg, output_dir=tmp_path / "out")
-    ws = cfg.paths.workspace_path()
-    store = Store(ws)
-    with store.connect() as con:
-        ids = np.array([r.id for r in store.screenshots(con)], dtype=np.int64)
-    rng = np.random.default_rng(0)
-    image, caption = _unit(rng.normal(size=(N, 8))), _unit(rng.normal(size=(N, 5)))
-    files = index_files(ws, make_embedder(cfg.embedder))
-    for path, vectors in ((files.image, image), (files.caption, caption)):
-        index = VectorIndex.create(vectors.shape[1])
-        index.add(ids.astype(np.uint64), vectors.astype(np.float32))
-        index.save(path)
-    return cfg, ws, store, ids, image, caption
 
 
 def test_catalog_from_a_demo_workspace(demo) -> None:
@@ -122,7 +97,7 @@ def test_fusion_mixes_cosines_by_weight_and_survives_a_missing_caption() -> None
     image, caption = rng.normal(size=(4, 6)), rng.normal(size=(4, 3))
     caption[2:] = 0.0  # no caption
     fused = fuse(image, caption, 0.3)
-    ui, uc = _unit(image), _unit(caption[:2])
+    ui, uc = unit(image), unit(caption[:2])
     assert np.allclose(fused[:2] @ fused[:2].T, 0.7 * ui[:2] @ ui[:2].T + 0.3 * uc @ uc.T,
                        atol=1e-5)
     # a captionless row is its image vector: the image cosine between two of them, and that
