@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import compose_raw
 from valuespectrum import runner
+from valuespectrum.config import Config, load_config
 from valuespectrum.feed.catalog import Catalog, FeedItem
 from valuespectrum.retrieval.index import VectorIndex
 from valuespectrum.retrieval.steps import index_files, make_embedder
@@ -58,12 +61,12 @@ def unit(x: np.ndarray) -> np.ndarray:
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
-@pytest.fixture
-def demo(make_config, tmp_path):
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
     """A collected demo corpus of N screenshots with planted image and caption indexes."""
-    cfg = make_config("stages=[collect]", f"corpus.n={N}", "tracking.enabled=false")
-    runner.run(cfg, output_dir=tmp_path / "out")
-    ws = cfg.paths.workspace_path()
+    ws = tmp_path_factory.mktemp("demo") / "workspace"
+    cfg = _demo_config(ws)
+    runner.run(cfg, output_dir=ws.parent / "out")
     store = Store(ws)
     with store.connect() as con:
         ids = np.array([r.id for r in store.screenshots(con)], dtype=np.int64)
@@ -74,4 +77,20 @@ def demo(make_config, tmp_path):
         index = VectorIndex.create(vectors.shape[1])
         index.add(ids.astype(np.uint64), vectors.astype(np.float32))
         index.save(path)
-    return cfg, ws, store, ids, image, caption
+    np.savez(ws.parent / "planted.npz", ids=ids, image=image, caption=caption)
+    return ws
+
+
+@pytest.fixture
+def demo(demo_template: Path, tmp_path: Path):
+    """A copy of the demo workspace: (cfg, workspace, store, ids, image and caption vectors)."""
+    ws = tmp_path / "workspace"
+    shutil.copytree(demo_template, ws)
+    planted = np.load(demo_template.parent / "planted.npz")
+    return (_demo_config(ws), ws, Store(ws), planted["ids"], planted["image"],
+            planted["caption"])
+
+
+def _demo_config(ws: Path) -> Config:
+    return load_config(compose_raw([f"paths.workspace={ws}", "stages=[collect]", f"corpus.n={N}",
+                                    "tracking.enabled=false", "progress=false"]))
