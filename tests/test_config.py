@@ -85,6 +85,8 @@ def test_radar_axis_order_defaults_to_the_papers_and_can_be_the_circumplex() -> 
         (["strategy.window=99"], "strategy.window"),
         (["+value_keywords.values.greed.keywords=[gold]"], "unknown value(s) ['greed']"),
         (["plots.axis_order=alphabetical"], "plots.axis_order='alphabetical' is not allowed"),
+        (["plots.formats=[svg,png]"], "give png first"),
+        (["plots.formats=[png,eps]"], "plots.formats=['png', 'eps'] is not allowed"),
     ],
 )
 def test_bad_config_is_one_clear_line(overrides: list[str], message: str) -> None:

@@ -124,7 +124,7 @@ def test_demo_run_leaves_store_index_and_tracked_artifacts(tmp_path) -> None:
     names = [a.path for a in client.list_artifacts(run.info.run_id)]
     assert "config.resolved.yaml" in names
     probe = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "probe")}
-    assert {"radar.png", "radar.pdf", "scores.png", "scores.pdf"} <= probe
+    assert {"radar.png", "radar.svg", "scores.png", "scores.svg"} <= probe
 
 
 def test_params_redact_secrets_but_keep_env_var_names() -> None:

@@ -34,10 +34,10 @@ def scores() -> pd.DataFrame:
 
 
 def png_size(path: Path) -> tuple[int, int]:
-    """Size of a written figure, after checking that its PDF twin exists beside it."""
+    """Size of a written figure, after checking that its SVG twin exists beside it."""
     assert path.suffix == ".png" and path.exists() and path.stat().st_size > 5_000
-    pdf = path.with_suffix(".pdf")
-    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5_000
+    svg = path.with_suffix(".svg").read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg and len(svg) > 5_000
     with Image.open(path) as im:
         assert im.format == "PNG"
         return im.size
@@ -69,7 +69,7 @@ def test_radar_chart(tmp_path):
     out = plots.radar_chart(
         PROFILES, tmp_path / "r" / "radar.png", title="t", ci=ci, note="SIMULATED respondent"
     )
-    assert sorted(p.name for p in out.parent.iterdir()) == ["radar.pdf", "radar.png"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["radar.png", "radar.svg"]
     w, h = png_size(out)
     assert 700 < w < 1200 and 800 < h < 1300
     partial = {"m": {v: 50.0 for v in VALUES[:7]}}  # missing values are a gap, not a crash
@@ -166,3 +166,23 @@ def test_import_does_not_load_matplotlib():
     code = "import sys, valuespectrum.report.plots; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_svg_keeps_text_as_text_and_redraws_byte_identical(tmp_path):
+    first = plots.radar_chart(PROFILES, tmp_path / "a" / "radar.png", title="Value profile: t")
+    second = plots.radar_chart(PROFILES, tmp_path / "b" / "radar.png", title="Value profile: t")
+    svg = first.with_suffix(".svg").read_text()
+    assert "Value profile: t" in svg and "Self-Direction" in svg  # searchable, editable text
+    assert svg == second.with_suffix(".svg").read_text()
+
+
+def test_pdf_on_request_embeds_truetype_fonts(tmp_path):
+    with plots.figure_formats(["png", "pdf"]):
+        out = plots.radar_chart(PROFILES, tmp_path / "radar.png", title="t")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["radar.pdf", "radar.png"]
+    pdf = out.with_suffix(".pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and b"/FontFile2" in pdf and b"/Type3" not in pdf
+    assert not (tmp_path / "radar.svg").exists()
+    with pytest.raises(ValueError, match="start with png"):
+        with plots.figure_formats(["svg"]):
+            pass

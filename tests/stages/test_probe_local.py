@@ -49,4 +49,4 @@ def test_default_demo_recovers_the_simulated_profile(tmp_path, capsys) -> None:
     redrawn = runner.run(circle, output_dir=tmp_path / "c")
     assert redrawn["usage/probe/calls_made"] == 0
     assert (tmp_path / "c" / "probe" / "radar.png").read_bytes() != radar
-    assert (tmp_path / "c" / "probe" / "radar.pdf").is_file()
+    assert (tmp_path / "c" / "probe" / "radar.svg").is_file()

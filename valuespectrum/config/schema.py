@@ -69,8 +69,16 @@ class PlotsConfig:
     """How figures are drawn; every figure names the choice it was drawn with."""
 
     axis_order: str = "paper"  # radar axes clockwise from the top: paper | circumplex
+    formats: list[str] = field(default_factory=lambda: ["png", "svg"])  # png first; svg | pdf
 
     def check(self) -> None:
+        allowed = ("png", "svg", "pdf")
+        _require(
+            bool(self.formats) and self.formats[0] == "png"
+            and set(self.formats) <= set(allowed) and len(set(self.formats)) == len(self.formats),
+            f"plots.formats={list(self.formats)} is not allowed; give png first, then any of svg,"
+            " pdf once each, e.g. plots.formats=[png,pdf]",
+        )
         _require(
             self.axis_order in AXIS_ORDERS,
             f"plots.axis_order={self.axis_order!r} is not allowed; use one of "

@@ -12,7 +12,12 @@ from typing import Any
 from valuespectrum.values import LABELS, VALUES
 
 SIMULATED_NOTE = "SIMULATED respondent: a known-truth check of the instrument, not a real VLM"
-FIGURES = ("radar.png", "radar.pdf", "scores.png", "scores.pdf")
+FIGURES = ("radar", "scores")  # stems: one file per figure format (plots.formats)
+
+
+def figure_files(formats) -> tuple[str, ...]:
+    """The figure files ``draw_profile`` writes in ``formats``."""
+    return tuple(f"{stem}.{fmt}" for stem in FIGURES for fmt in formats)
 
 
 def render_table(
@@ -67,12 +72,13 @@ def draw_profile(
     label: str,
     axis_order: str = "paper",
     true_profile: dict[str, float] | None = None,
+    formats=("png", "svg"),
 ) -> None:
-    """Draw the radar and bar figures of ``scores`` into ``folder`` (PNG and PDF each).
+    """Draw the radar and bar figures of ``scores`` into ``folder``, one file per format.
 
     ``true_profile`` (a simulated respondent's) is drawn beside the recovered one.
     """
-    from valuespectrum.report.plots import radar_chart, score_bars
+    from valuespectrum.report.plots import figure_formats, radar_chart, score_bars
 
     note = SIMULATED_NOTE if true_profile else None
     profile = {r.value: r.score for r in scores.itertuples()}
@@ -82,19 +88,20 @@ def draw_profile(
     if true_profile:
         profiles = {"recovered profile": profile, "true profile": dict(true_profile)}
         truth = {label: dict(true_profile)}
-    radar_chart(
-        profiles,
-        folder / "radar.png",
-        title=f"Value profile: {label}",
-        axis_order=axis_order,
-        ci={next(iter(profiles)): ci},
-        note=note,
-    )
-    score_bars(
-        scores.assign(model=label),
-        folder / "scores.png",
-        title=f"% yes per value: {label}",
-        note=note,
-        truth=truth,
-        truth_label="true profile (given to the respondent)",
-    )
+    with figure_formats(formats):
+        radar_chart(
+            profiles,
+            folder / "radar.png",
+            title=f"Value profile: {label}",
+            axis_order=axis_order,
+            ci={next(iter(profiles)): ci},
+            note=note,
+        )
+        score_bars(
+            scores.assign(model=label),
+            folder / "scores.png",
+            title=f"% yes per value: {label}",
+            note=note,
+            truth=truth,
+            truth_label="true profile (given to the respondent)",
+        )

@@ -86,7 +86,6 @@ def ensure_retrieval(ctx) -> RetrievalRun:
     used = [("image", embedder.tag, files.image)]
     if captions is not None:
         used.append(("caption", embedder.caption_encoder.tag, files.caption))
-    _check_complete(ctx, used)
     plan = [(v, kw) for v, entry in cfg.value_keywords.values.items() for kw in entry.keywords]
     run_id = content_id(
         {
@@ -96,28 +95,30 @@ def ensure_retrieval(ctx) -> RetrievalRun:
             "caption_encoder": embedder.caption_encoder.tag if captions else None,
         }
     )
-    with ctx.store.connect() as con:
+    # One opening of the database when the run is stored already (every later probe).
+    with ctx.store.lock(), ctx.store.connect(locked=False) as con:
+        _check_complete(ctx, con, used)
         reused = ctx.store.has_retrieval(con, run_id)
-    if not reused:
+        table = ctx.store.retrievals(con, run_id) if reused else None
+    if table is None:
         rows = search_keywords(cfg, embedder, images, captions, plan, run_id)
         with ctx.store.connect() as con:
             ctx.store.insert_retrievals(con, rows)
-    with ctx.store.connect() as con:
-        table = ctx.store.retrievals(con, run_id)
+            table = ctx.store.retrievals(con, run_id)
     stage = "retrieve" if "retrieve" in cfg.stages else "probe"
     require_images(ctx.workspace, table["file_path"], stage)  # before a contact sheet or a call
     log.info("retrieval run %s: %d rows%s", run_id, len(table), " (reused)" if reused else "")
     return RetrievalRun(run_id, table, reused)
 
 
-def _check_complete(ctx, used: list[tuple[str, str, Path]]) -> None:
+def _check_complete(ctx, con, used: list[tuple[str, str, Path]]) -> None:
     """Refuse to search an index file holding fewer vectors than ``embeddings`` recorded for it
-    (an older copy put back, a file of another workspace). Read under the lock, where the index
-    stage saves a file and records its rows together, so a sibling job's progress is no alarm."""
-    with ctx.store.lock(), ctx.store.connect(locked=False) as con:
-        for kind, tag, path in used:
-            recorded = len(ctx.store.embedded_ids(con, tag, kind))
-            require_index_complete(VectorIndex.open(path, view=True), recorded, path)
+    (an older copy put back, a file of another workspace). The caller holds the lock, under
+    which the index stage saves a file and records its rows together, so a sibling job's
+    progress is no alarm."""
+    for kind, tag, path in used:
+        recorded = len(ctx.store.embedded_ids(con, tag, kind))
+        require_index_complete(VectorIndex.open(path, view=True), recorded, path)
 
 
 def _slug(tag: str) -> str:

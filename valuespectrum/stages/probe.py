@@ -30,7 +30,7 @@ from valuespectrum.probe.plan import (
 from valuespectrum.probe.prompts import describe_messages, why_messages
 from valuespectrum.probe.results import profile_metrics, score_answers
 from valuespectrum.report.artifacts import fill_once
-from valuespectrum.report.profile import FIGURES
+from valuespectrum.report.profile import figure_files
 from valuespectrum.retrieval.steps import ensure_retrieval
 from valuespectrum.store import ProbeStore, content_id
 
@@ -38,9 +38,12 @@ log = logging.getLogger(__name__)
 # The printed table also goes to the job log: conf/config.yaml sends this logger to Hydra's
 # log file only, so the terminal shows the table once (printed), not twice.
 results_log = logging.getLogger("valuespectrum.results")
-# What one probe result folder holds (and what is logged of it).
-RESULT_FILES = (*FIGURES, "summary.html", "answers.parquet", "answers.csv", "scores.parquet",
-                "scores.csv")
+# What one probe result folder holds besides its figures (and what is logged of it).
+TABLE_FILES = ("summary.html", "answers.parquet", "answers.csv", "scores.parquet", "scores.csv")
+
+
+def result_files(cfg) -> tuple[str, ...]:
+    return (*figure_files(cfg.plots.formats), *TABLE_FILES)
 
 
 def run(ctx) -> dict[str, float]:
@@ -152,7 +155,7 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
         def write(tmp: Path) -> None:
             draw_profile(
                 result.scores, tmp, label=label, axis_order=cfg.plots.axis_order,
-                true_profile=true_profile,
+                true_profile=true_profile, formats=cfg.plots.formats,
             )
             _write_summary(tmp, cfg, result, probe_run, true_profile)
             for name, rows in (("answers", frame), ("scores", result.scores)):
@@ -178,7 +181,7 @@ def _results_folder(ctx, probe_run: str, answers) -> Path:
             "label": cfg.model.label,
             "profile": cfg.model.true_profile or {},  # {} for a real model, as before
             "axis_order": cfg.plots.axis_order,
-            "files": RESULT_FILES,  # a folder from before a new file was added is redrawn
+            "files": result_files(cfg),  # a folder from before a new file was added is redrawn
         }
     )
     return ctx.workspace / "probe" / probe_run / digest
@@ -197,7 +200,7 @@ def _log_results(ctx, folder: Path, probe_run: str) -> bool:
         stem, ext = name.split(".")
         return f"{stem}-{probe_run}.{ext}" if ext in ("parquet", "csv") else name
 
-    return publish(ctx, folder, RESULT_FILES, "probe", rename=rename)
+    return publish(ctx, folder, result_files(ctx.cfg), "probe", rename=rename)
 
 
 def _write_summary(folder: Path, cfg, result, probe_run: str, true_profile) -> None:
