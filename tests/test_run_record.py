@@ -28,6 +28,8 @@ def test_a_single_run_is_named_after_what_it_changes_not_where_it_writes() -> No
            "tracking.experiment=x"]
     assert run_name(job) == "model=claude,retrieve.k=3"
     assert run_name([]) == "run" and run_name(["paths.workspace=/w"]) == "run"
+    # numeric group options reach Hydra quoted (threshold='50'); the name shows them as typed
+    assert run_name(["threshold='50'", "strategy=isq"], ["threshold"]) == "threshold=50"
     assert len(run_name([f"probe.text.decision={'x' * 400}"])) <= 200
 
 

@@ -78,7 +78,7 @@ def run_name(overrides: Sequence[str], swept: Iterable[str] | None = None) -> st
     """
     keep = set(swept) if swept is not None else None
     parts = []
-    for item in overrides:
+    for item in map(_unquoted, overrides):
         key = _override_key(item)
         if keep is not None:
             if key in keep:
@@ -87,6 +87,15 @@ def run_name(overrides: Sequence[str], swept: Iterable[str] | None = None) -> st
             parts.append(item)
     name = ",".join(parts) or "run"
     return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+
+
+def _unquoted(item: str) -> str:
+    """``threshold='50'`` -> ``threshold=50``: the CLI quotes numeric group options for Hydra
+    (config.overrides.quote_numeric_options); a run name shows what the user typed."""
+    key, sep, value = item.partition("=")
+    if sep and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return f"{key}={value[1:-1]}"
+    return item
 
 
 def _override_key(item: str) -> str:

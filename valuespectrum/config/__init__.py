@@ -23,6 +23,7 @@ from valuespectrum.config.retrieval import (
 )
 from valuespectrum.config.roleplay import (
     PersonaConfig,
+    PersonaProfile,
     PlatformConfig,
     StrategyConfig,
     ThresholdConfig,
@@ -33,7 +34,8 @@ from valuespectrum.config.store import CONF_DIR, register_schemas
 __all__ = [
     "CONF_DIR", "MODEL_SCHEMAS", "READ_BY", "READ_BY_RUN", "STAGES", "ApiModelConfig", "Config",
     "ConfigError", "CorpusConfig", "EmbedderConfig", "GenerationConfig", "LocalModelConfig",
-    "ModelConfig", "ModelConfigBase", "PathsConfig", "PersonaConfig", "PlatformConfig",
+    "ModelConfig", "ModelConfigBase", "PathsConfig", "PersonaConfig", "PersonaProfile",
+    "PlatformConfig",
     "ProbeConfig", "PromptsConfig", "RetrieveConfig", "ScoringConfig", "SimulatedModelConfig",
     "StrategyConfig", "ThresholdConfig", "TrackingConfig", "ValueEntry", "ValueKeywordsConfig",
     "load_config", "prompt_preset", "register_schemas", "unread_overrides",
