@@ -32,7 +32,9 @@ from valuespectrum.models.base import GenerationParams, Message, ModelCallError,
 from valuespectrum.models.transformers_prompts import (
     QUESTION_ANSWER_FORMAT,
     chat_message,
+    control_tokens,
     decode_image,
+    escape_control_tokens,
     question_answer_prompt,
 )
 from valuespectrum.third_party import quiet_loading
@@ -266,8 +268,13 @@ class TransformersModel:
         assert self._family is not None
         if self._family.prompt == "question_answer":
             return self._prepare_question_answer(convs)
+        # Text that spells a control token ("<image>", "</s>") is escaped, so a caption or an
+        # earlier reply cannot add image slots or end the turn. (transformers' own
+        # sanitize_control_tokens is ignored by the InternVL processor and breaks Idefics3's.)
+        escaped = control_tokens(self._tokenizer)
         try:
-            hf_convs = [[chat_message(m, self.max_image_side) for m in conv] for conv in convs]
+            hf_convs = [[chat_message(m, self.max_image_side, escaped) for m in conv]
+                        for conv in convs]
             inputs = self._processor.apply_chat_template(
                 hf_convs,
                 add_generation_prompt=True,
@@ -276,9 +283,6 @@ class TransformersModel:
                 return_tensors="pt",
                 # Left padding: every prompt must end where generation starts.
                 processor_kwargs={"padding": True, "padding_side": "left"},
-                # Text that spells a control token ("<image>", "</s>") stays plain text, so a
-                # caption or an earlier reply cannot inject image slots or end the turn.
-                sanitize_control_tokens=True,
             )
         except Exception as exc:
             msg = f"cannot build prompt: {exc}"
@@ -289,13 +293,13 @@ class TransformersModel:
         """BLIP-2: one flat prompt and one image per conversation, left-padded as a batch."""
         rendered = [question_answer_prompt(conv) for conv in convs]
         images = [decode_image(image, self.max_image_side) for _, image in rendered]
+        escaped = control_tokens(self._tokenizer)  # "<image>" in a caption stays text
         try:
             inputs = self._processor(
                 images=images,
-                text=[prompt for prompt, _ in rendered],
+                text=[escape_control_tokens(prompt, escaped) for prompt, _ in rendered],
                 return_tensors="pt",
                 padding=True,
-                split_special_tokens=True,  # "<image>" in a caption stays text
             )
         except Exception as exc:
             msg = f"cannot build prompt: {exc}"

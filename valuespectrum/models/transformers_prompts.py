@@ -32,15 +32,33 @@ def decode_image(part: ImagePart, max_side: int | None) -> Any:
     return image
 
 
-def chat_message(message: Message, max_side: int | None) -> dict[str, Any]:
-    """One turn in the structure processors' chat templates read (images decoded)."""
+def chat_message(
+    message: Message, max_side: int | None, control_tokens: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """One turn in the structure processors' chat templates read (images decoded); text that
+    spells one of ``control_tokens`` is escaped (for processors that cannot sanitize it)."""
     parts = [
         {"type": "image", "image": decode_image(p, max_side)}
         if isinstance(p, ImagePart)
-        else {"type": "text", "text": p}
+        else {"type": "text", "text": escape_control_tokens(p, control_tokens)}
         for p in message.content
     ]
     return {"role": message.role, "content": parts}
+
+
+def control_tokens(tokenizer: Any) -> frozenset[str]:
+    """The tokenizer's special and added-special token strings."""
+    added = getattr(tokenizer, "added_tokens_decoder", {}).values()
+    return frozenset(tokenizer.all_special_tokens) | {t.content for t in added if t.special}
+
+
+def escape_control_tokens(text: str, control_tokens: frozenset[str]) -> str:
+    """``<image>`` -> ``<\u2060image>``: a word joiner after the first character keeps the text
+    readable but no longer the token, so a caption cannot add image slots or end a turn."""
+    for token in sorted(control_tokens, key=len, reverse=True):
+        if len(token) > 1 and token in text:
+            text = text.replace(token, token[0] + "\u2060" + token[1:])
+    return text
 
 
 def question_answer_prompt(messages: Sequence[Message]) -> tuple[str, ImagePart]:
@@ -48,7 +66,7 @@ def question_answer_prompt(messages: Sequence[Message]) -> tuple[str, ImagePart]
 
     ``[system, user(image, decision)]`` becomes ``Question: <system> <decision> Answer:``;
     ``[..., assistant(reply), user(why)]`` becomes ``Question: <system> Asked "<decision>",
-    you answered "<reply>". <why> Answer:``. Anything the format cannot carry (no image, two
+    you answered "<reply>" <why> Answer:``. Anything the format cannot carry (no image, two
     images, a conversation that does not end on a question) is the request's fault.
     """
     images = [p for m in messages for p in m.content if isinstance(p, ImagePart)]
@@ -68,7 +86,7 @@ def question_answer_prompt(messages: Sequence[Message]) -> tuple[str, ImagePart]
         if (asked.role, answered.role) != ("user", "assistant"):
             raise ModelCallError("bad_request", "turns must alternate user and assistant",
                                  retryable=False)
-        quoted.append(f'Asked "{_text(asked)}", you answered "{_text(answered)}".')
+        quoted.append(f'Asked "{_text(asked)}", you answered "{_text(answered)}"')
     question = " ".join(p for p in (system, *quoted, _text(turns[-1])) if p)
     return f"Question: {question} Answer:", images[0]
 
