@@ -221,3 +221,17 @@ def test_model_kwargs_cannot_duplicate_a_setting() -> None:
     with pytest.raises(ConfigError, match=r"model.model_kwargs.torch_dtype duplicates a setting; "
                                           r"use model.dtype"):
         _model_cfg("qwen25vl_7b", "+model.model_kwargs.torch_dtype=float16")
+
+
+def test_hub_weights_not_cached_and_hub_unreachable_are_refused_at_once(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+    cfg = _model_cfg("blip2", "model.model=valuespectrum-tests/never-cached-vlm")
+    with pytest.raises(ConfigError, match=rf"and the hub at {endpoint} cannot be reached \("
+                                          r".*\); download it"):
+        check_ready(cfg)

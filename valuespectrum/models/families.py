@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,10 +126,29 @@ def _config_path(name: str, model_id: str, revision: str | None, timeout_s: floa
             f"model={name}: {model_id}@{rev} is not in the Hugging Face cache and "
             f"HF_HUB_OFFLINE is set; {fix}"
         )
+    _reach_hub(name, model_id, rev, fix, timeout_s)  # huggingface_hub retries for ~25 s
     try:
         return hf_hub_download(model_id, "config.json", revision=rev, etag_timeout=timeout_s)
-    except Exception as exc:  # unreachable hub, unknown repo or revision, gated repo
+    except Exception as exc:  # unknown repo or revision, gated repo
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ConfigError(
             f"model={name}: cannot fetch {model_id}@{rev} config.json ({first}); {fix}"
+        ) from None
+
+
+def _reach_hub(name: str, model_id: str, rev: str, fix: str, timeout_s: float) -> None:
+    """One short request before huggingface_hub's own, which retries an unreachable hub."""
+    from huggingface_hub import constants
+
+    url = f"{constants.ENDPOINT.rstrip('/')}/api/models/{model_id}"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s):
+            return
+    except urllib.error.HTTPError:
+        return  # it answers; hf_hub_download names what is wrong (gated, unknown revision)
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ConfigError(
+            f"model={name}: {model_id}@{rev} is not in the Hugging Face cache and the hub at "
+            f"{constants.ENDPOINT} cannot be reached ({reason}); {fix}"
         ) from None
