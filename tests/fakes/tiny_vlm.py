@@ -48,8 +48,14 @@ _CORPUS = (
 )
 
 
-def _train_tokenizer() -> Any:
-    """Train a small byte-level BPE so every answer word the tests need is a single token."""
+def _train_tokenizer(
+    extra_special: tuple[str, ...] = (), named: dict[str, str] | None = None
+) -> Any:
+    """Train a small byte-level BPE so every answer word the tests need is a single token.
+
+    ``extra_special`` are a family's own control tokens (``<|image_pad|>``, ...); ``named`` gives
+    some of them the attribute names its processor reads (``start_image_token``, ...).
+    """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -58,7 +64,7 @@ def _train_tokenizer() -> Any:
     tk.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=512,
-        special_tokens=list(SPECIAL_TOKENS),
+        special_tokens=[*SPECIAL_TOKENS, *extra_special],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
@@ -71,8 +77,9 @@ def _train_tokenizer() -> Any:
         eos_token="</s>",
         pad_token="<pad>",
         unk_token="<unk>",
+        extra_special_tokens=named or {},
     )
-    tok.add_special_tokens({"additional_special_tokens": ["<image>"]})
+    tok.add_special_tokens({"additional_special_tokens": ["<image>", *extra_special]})
     split = [w for w in _ANSWER_WORDS if len(tok.encode(w, add_special_tokens=False)) != 1]
     if split:  # a corpus edit must not silently break the yes/no log-probability tests
         raise RuntimeError(f"answer words are not single tokens: {split}")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.fakes.tiny_families import BUILDERS
 from tests.fakes.tiny_vlm import build_tiny_llava
 from valuespectrum.config import prompt_preset
 from valuespectrum.models.base import GenerationParams
@@ -41,6 +42,14 @@ def _answers(folder, device: str) -> list[tuple[str, float | None]]:
 
 def test_tiny_llava_on_cuda_answers_as_on_cpu(tmp_path) -> None:
     folder = build_tiny_llava(tmp_path / "tiny")
+    cpu, gpu = _answers(folder, "cpu"), _answers(folder, "cuda")
+    assert [t for t, _ in cpu] == [t for t, _ in gpu]
+    assert np.allclose([lp for _, lp in cpu], [lp for _, lp in gpu], atol=1e-3)
+
+
+@pytest.mark.parametrize("model_type", sorted(BUILDERS))
+def test_each_tiny_family_on_cuda_answers_as_on_cpu(tmp_path, model_type: str) -> None:
+    folder = BUILDERS[model_type](tmp_path / model_type)
     cpu, gpu = _answers(folder, "cpu"), _answers(folder, "cuda")
     assert [t for t, _ in cpu] == [t for t, _ in gpu]
     assert np.allclose([lp for _, lp in cpu], [lp for _, lp in gpu], atol=1e-3)

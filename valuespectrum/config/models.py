@@ -49,6 +49,9 @@ class ModelConfigBase:
     model: str = MISSING  # litellm model string, hub id / local folder, or simulator version
     label: str = MISSING  # how plots and tables name the model
     notes: str = ""
+    # How to start the server this model runs behind (API configs of served weights), or the
+    # better-throughput route for local weights; pre-flight names it when a server is absent.
+    serve: str | None = None
     generation: GenerationConfig = field(default_factory=GenerationConfig)
 
     @property
@@ -98,12 +101,27 @@ class LocalModelConfig(ModelConfigBase):
     batch_size: int = 4
     requires: list[str] = field(default_factory=list)  # extra pip packages the model needs
     memory_gb: float | None = None  # rough weight memory, for planning
-    serve: str | None = None  # how to serve it with vLLM when that is the better route
+    # Passed to from_pretrained: the model's (device_map, attn_implementation, ...) and the
+    # processor's (image limits: Qwen2.5-VL size.{shortest,longest}_edge, Idefics3 size).
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    processor_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> None:
         super().check()
         one_of("model.dtype", self.dtype, ("float32", "bfloat16", "float16", "auto"))
         require(self.batch_size > 0, "model.batch_size must be > 0")
+        for key in self.model_kwargs:
+            own = _OWN_LOAD_KEYS.get(key)
+            require(own is None, f"model.model_kwargs.{key} duplicates a setting; use model.{own}")
+
+
+# from_pretrained arguments that have their own model setting (one source of truth each).
+_OWN_LOAD_KEYS = {
+    "revision": "revision",
+    "dtype": "dtype",
+    "torch_dtype": "dtype",
+    "trust_remote_code": "trust_remote_code",
+}
 
 
 @dataclass

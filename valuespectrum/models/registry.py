@@ -10,15 +10,19 @@ factory that builds its perceiver; other backends never call it.
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from valuespectrum.config import ConfigError, ModelConfig
 from valuespectrum.models.base import ChatModel, GenerationParams
 
+log = logging.getLogger(__name__)
+
 
 def check_ready(cfg: ModelConfig) -> None:
-    """Raise a one-line ConfigError when the model cannot run here (key, packages)."""
+    """Raise a one-line ConfigError when the model cannot run here (key, packages, a served
+    model's server, a checkpoint the loader cannot load); log a warning for unpinned weights."""
     if cfg.backend == "litellm":
         from valuespectrum.models.litellm_backend import LiteLLMModel, MissingCredentialError
 
@@ -28,6 +32,10 @@ def check_ready(cfg: ModelConfig) -> None:
             ).check_credentials()
         except MissingCredentialError as exc:
             raise ConfigError(str(exc)) from None
+        if cfg.serve:  # served weights: their server runs here
+            from valuespectrum.models.served import check_server
+
+            check_server(cfg.name, cfg.model, cfg.api_base, cfg.serve)
     elif cfg.backend == "transformers":
         missing = [p for p in cfg.requires if importlib.util.find_spec(p) is None]
         if missing:
@@ -35,6 +43,10 @@ def check_ready(cfg: ModelConfig) -> None:
                 f"model={cfg.name} needs {', '.join(missing)}: pip install {' '.join(missing)}"
                 + (f" (or serve it: {cfg.serve})" if cfg.serve else "")
             )
+        from valuespectrum.models.families import check_loadable
+
+        for line in check_loadable(cfg.name, cfg.model, cfg.revision, cfg.serve):
+            log.warning(line)
 
 
 def build_model(
@@ -69,6 +81,8 @@ def build_model(
             dtype=cfg.dtype,
             trust_remote_code=cfg.trust_remote_code,
             batch_size=cfg.batch_size,
+            processor_kwargs=cfg.processor_kwargs,
+            model_kwargs=cfg.model_kwargs,
         )
     from valuespectrum.simulation.respondent import SimulatedRespondent
 

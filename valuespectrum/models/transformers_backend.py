@@ -1,9 +1,12 @@
 """Local vision-language models through Hugging Face transformers.
 
-Weights are loaded lazily, on the first call, with ``AutoProcessor.from_pretrained`` and
-``AutoModelForImageTextToText.from_pretrained``: the same path serves a hub id (downloaded into the
-HF cache, pinned by ``revision``) and a local folder written by ``save_pretrained``. Constructing a
-``TransformersModel`` is free, so configs can be composed and validated without torch.
+Weights are loaded lazily, on the first call, with ``AutoProcessor.from_pretrained`` and the
+native class of the checkpoint's ``model_type`` (``valuespectrum.models.families``: LLaVA,
+Qwen2.5-VL, Idefics3/SmolVLM, InternVL ``-hf``, BLIP-2): the same path serves a hub id
+(downloaded into the HF cache, pinned by ``revision``) and a local folder written by
+``save_pretrained``. Chat models get the processor's chat template; BLIP-2 a flat
+"Question: ... Answer:" prompt (``transformers_prompts``). Constructing a ``TransformersModel``
+is free, so configs can be composed and validated without torch.
 
 Concurrent ``achat`` calls are gathered by a small asyncio micro-batcher: requests that arrive
 within a few milliseconds and share ``GenerationParams`` run as one left-padded ``generate`` call
@@ -17,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import io
 import logging
 import time
 from collections.abc import Sequence
@@ -25,8 +27,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from valuespectrum.models.base import GenerationParams, ImagePart, Message, ModelCallError, Reply
+from valuespectrum.models import families
+from valuespectrum.models.base import GenerationParams, Message, ModelCallError, Reply
+from valuespectrum.models.transformers_prompts import (
+    QUESTION_ANSWER_FORMAT,
+    chat_message,
+    control_tokens,
+    decode_image,
+    escape_control_tokens,
+    question_answer_prompt,
+)
 from valuespectrum.third_party import quiet_loading
+
+_decode_image = decode_image  # the name tests and older callers use
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +55,7 @@ class _Request:
 
 
 class TransformersModel:
-    """A ``ChatModel`` over local transformers weights (any ``ImageTextToText`` model)."""
+    """A ``ChatModel`` over local transformers weights of a family ``families.LOADABLE`` names."""
 
     def __init__(
         self,
@@ -77,6 +90,7 @@ class TransformersModel:
         self._model: Any = None
         self._load_error: ModelCallError | None = None
         self._processor: Any = None
+        self._family: families.Family | None = None
         self._tokenizer: Any = None
         self._answer_ids: tuple[list[int], list[int]] | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -93,6 +107,8 @@ class TransformersModel:
             "dtype": self.dtype,
             "max_image_side": self.max_image_side,
             "processor_kwargs": dict(sorted(self.processor_kwargs.items())),
+            # How conversations are rendered (chat template, or the flat question-answer form).
+            "prompt_format": f"chat-template|{QUESTION_ANSWER_FORMAT}",
         }
 
     async def achat(self, messages: Sequence[Message], params: GenerationParams) -> Reply:
@@ -188,7 +204,7 @@ class TransformersModel:
         if self._load_error is not None:  # one failed load (minutes of hub retries) is enough
             raise self._load_error
         import torch
-        from transformers import AutoModelForImageTextToText, AutoProcessor
+        import transformers
 
         common = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
         dtype = "auto" if self.dtype == "auto" else getattr(torch, self.dtype)
@@ -196,10 +212,17 @@ class TransformersModel:
         log.info("loading weights of %s (%s, %s)", self.model_id, self.dtype, self.device)
         try:
             with quiet_loading():  # our two lines replace transformers' bars and report
-                processor = AutoProcessor.from_pretrained(
+                model_type = transformers.AutoConfig.from_pretrained(
+                    self.model_id, **common
+                ).model_type
+                family = families.LOADABLE.get(model_type)
+                if family is None:
+                    raise ValueError(f"model_type {model_type!r} is not one of "
+                                     f"{', '.join(sorted(families.LOADABLE))}")
+                processor = transformers.AutoProcessor.from_pretrained(
                     self.model_id, **common, **self.processor_kwargs
                 )
-                model, report = AutoModelForImageTextToText.from_pretrained(
+                model, report = getattr(transformers, family.loader).from_pretrained(
                     self.model_id,
                     dtype=dtype,
                     output_loading_info=True,
@@ -217,6 +240,7 @@ class TransformersModel:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         self._processor, self._model, self._tokenizer = processor, model.eval(), tokenizer
+        self._family = family
         missing = sorted(report.get("missing_keys") or ())
         if missing:  # randomly initialised layers change answers: never let that pass silently
             log.warning(
@@ -230,6 +254,7 @@ class TransformersModel:
     def _unload(self) -> None:
         had_model = self._model is not None
         self._model = self._processor = self._tokenizer = self._answer_ids = None
+        self._family = None
         self._load_error = None
         gc.collect()
         if had_model:
@@ -240,8 +265,16 @@ class TransformersModel:
 
     def _prepare(self, convs: list[Sequence[Message]]) -> Any:
         """Render and tokenize a batch; any failure here is the request's fault."""
+        assert self._family is not None
+        if self._family.prompt == "question_answer":
+            return self._prepare_question_answer(convs)
+        # Text that spells a control token ("<image>", "</s>") is escaped, so a caption or an
+        # earlier reply cannot add image slots or end the turn. (transformers' own
+        # sanitize_control_tokens is ignored by the InternVL processor and breaks Idefics3's.)
+        escaped = control_tokens(self._tokenizer)
         try:
-            hf_convs = [[self._hf_message(m) for m in conv] for conv in convs]
+            hf_convs = [[chat_message(m, self.max_image_side, escaped) for m in conv]
+                        for conv in convs]
             inputs = self._processor.apply_chat_template(
                 hf_convs,
                 add_generation_prompt=True,
@@ -250,23 +283,28 @@ class TransformersModel:
                 return_tensors="pt",
                 # Left padding: every prompt must end where generation starts.
                 processor_kwargs={"padding": True, "padding_side": "left"},
-                # Text that spells a control token ("<image>", "</s>") stays plain text, so a
-                # caption or an earlier reply cannot inject image slots or end the turn.
-                sanitize_control_tokens=True,
             )
         except Exception as exc:
             msg = f"cannot build prompt: {exc}"
             raise ModelCallError("bad_request", msg, retryable=False) from exc
         return inputs.to(self._model.device).to(self._model.dtype)  # casts only float tensors
 
-    def _hf_message(self, message: Message) -> dict[str, Any]:
-        parts = [
-            {"type": "image", "image": _decode_image(p, self.max_image_side)}
-            if isinstance(p, ImagePart)
-            else {"type": "text", "text": p}
-            for p in message.content
-        ]
-        return {"role": message.role, "content": parts}
+    def _prepare_question_answer(self, convs: list[Sequence[Message]]) -> Any:
+        """BLIP-2: one flat prompt and one image per conversation, left-padded as a batch."""
+        rendered = [question_answer_prompt(conv) for conv in convs]
+        images = [decode_image(image, self.max_image_side) for _, image in rendered]
+        escaped = control_tokens(self._tokenizer)  # "<image>" in a caption stays text
+        try:
+            inputs = self._processor(
+                images=images,
+                text=[escape_control_tokens(prompt, escaped) for prompt, _ in rendered],
+                return_tensors="pt",
+                padding=True,
+            )
+        except Exception as exc:
+            msg = f"cannot build prompt: {exc}"
+            raise ModelCallError("bad_request", msg, retryable=False) from exc
+        return inputs.to(self._model.device).to(self._model.dtype)
 
     def _generate(self, convs: list[Sequence[Message]], params: GenerationParams) -> list[Reply]:
         import torch
@@ -328,18 +366,6 @@ def _generate_kwargs(params: GenerationParams) -> dict[str, Any]:
         # Raw logits rather than ``scores``: warpers (temperature, top-p) rescale or -inf those.
         kwargs.update(return_dict_in_generate=True, output_logits=True)
     return kwargs
-
-
-def _decode_image(part: ImagePart, max_side: int | None) -> Any:
-    from PIL import Image
-
-    try:
-        image = Image.open(io.BytesIO(part.data)).convert("RGB")
-    except Exception as exc:
-        raise ModelCallError("bad_request", f"undecodable image: {exc}", retryable=False) from exc
-    if max_side is not None and max(image.size) > max_side:
-        image.thumbnail((max_side, max_side), Image.Resampling.BICUBIC)
-    return image
 
 
 def _answer_token_ids(tokenizer: Any, vocab_size: int) -> tuple[list[int], list[int]]:
