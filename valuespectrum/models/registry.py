@@ -18,7 +18,10 @@ from valuespectrum.models.base import ChatModel, GenerationParams
 
 
 def check_ready(cfg: ModelConfig) -> None:
-    """Raise a one-line ConfigError when the model cannot run here (key, packages)."""
+    """Raise a one-line ConfigError when the model cannot run here (retired, key, packages)."""
+    retired = cfg.retirement()
+    if retired:
+        raise ConfigError(retired)
     if cfg.backend == "litellm":
         from valuespectrum.models.litellm_backend import LiteLLMModel, MissingCredentialError
 
@@ -57,6 +60,9 @@ def build_model(
             api_key_env=cfg.api_key_env,
             image_detail=cfg.image_detail,
             timeout_s=timeout_s,
+            extra_params=cfg.extra_params,
+            prices=(cfg.prices.input_per_mtok, cfg.prices.output_per_mtok),
+            supports_vision=cfg.supports_vision,
         )
     if cfg.backend == "transformers":
         from valuespectrum.models.transformers_backend import TransformersModel
