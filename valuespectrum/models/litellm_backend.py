@@ -213,6 +213,10 @@ class LiteLLMModel:
         A miss is remembered per served model version: pricing an unmapped model makes litellm
         raise after a provider lookup, a per-call cost a long probe need not pay twice.
         """
+        from valuespectrum.models.litellm_prices import is_unpriced
+
+        if is_unpriced(self.model):
+            return None
         hidden = getattr(response, "_hidden_params", None) or {}
         cost = hidden.get("response_cost")
         version = str(getattr(response, "model", None))

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 _lock = threading.Lock()
+# Ids registered here without a price: litellm stores a missing price as 0, which they are not.
+_unpriced: set[str] = set()
+_config_priced: set[str] = set()  # ids whose price litellm now holds from a config
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ def register(litellm: Any, model: str, *, input_per_mtok: float | None,
         entry["supports_vision"] = supports_vision
     if not entry:
         return
+    for side in ("input_cost_per_token", "output_cost_per_token"):
+        if known.get(side) is None and side not in entry:
+            _unpriced.add(model)
+        elif side in entry:
+            _config_priced.add(model)
     provider = model.split("/", 1)[0] if "/" in model else "openai"
     entry = {"litellm_provider": provider, "mode": "chat", "supports_system_messages": True,
              **{k: v for k, v in known.items() if k in ("max_tokens", "max_input_tokens")},
@@ -67,13 +75,18 @@ def register(litellm: Any, model: str, *, input_per_mtok: float | None,
             quiet.setLevel(level)
 
 
+def is_unpriced(model: str) -> bool:
+    """Whether ``model`` was registered here with no price (litellm would say 0)."""
+    return model in _unpriced
+
+
 def price(litellm: Any, model: str, *, input_per_mtok: float | None = None,
           output_per_mtok: float | None = None) -> Price:
     """The per-token price of ``model``: litellm's map first, then the config's, else unknown."""
-    entry = map_entry(litellm, model) or {}
+    entry = {} if is_unpriced(model) else map_entry(litellm, model) or {}
     inp, out = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
     if inp is not None and out is not None:
-        return Price(float(inp), float(out), "litellm map")
+        return Price(float(inp), float(out), "config" if model in _config_priced else "litellm map")
     if input_per_mtok is not None and output_per_mtok is not None:
         return Price(input_per_mtok / 1e6, output_per_mtok / 1e6, "config")
     return Price(None, None, "unknown")
