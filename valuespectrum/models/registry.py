@@ -100,3 +100,15 @@ def generation_params(cfg: ModelConfig, sample: int, samples: int) -> Generation
         seed=seed,
         logprobs=g.logprobs,
     )
+
+
+def price_of(cfg: ModelConfig) -> Any:
+    """The per-token price of an API model (``litellm_prices.Price``: litellm's map, else the
+    config's ``prices``, else unknown); None for a model that runs here and costs no API call."""
+    if cfg.backend != "litellm":
+        return None
+    from valuespectrum.models.litellm_backend import import_litellm
+    from valuespectrum.models.litellm_prices import price
+
+    return price(import_litellm(), cfg.model, input_per_mtok=cfg.prices.input_per_mtok,
+                 output_per_mtok=cfg.prices.output_per_mtok)
