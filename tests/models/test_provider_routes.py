@@ -166,3 +166,16 @@ def test_prices_from_the_config_cost_an_id_litellm_does_not_know(provider_server
     import litellm
 
     assert litellm.supports_vision("openai/route-test-unpriced-vlm")
+
+
+def test_prices_registered_by_one_config_do_not_leak_into_the_next() -> None:
+    from valuespectrum.models.litellm_prices import is_unpriced, price, register
+
+    litellm = import_litellm()
+    model = "openai/route-test-leak-vlm"
+    register(litellm, model, input_per_mtok=1.0, output_per_mtok=2.0, supports_vision=True)
+    assert price(litellm, model, input_per_mtok=1.0, output_per_mtok=2.0).source == "config"
+    # A later job of the same process (a sweep) with the same id but no prices:
+    register(litellm, model, input_per_mtok=None, output_per_mtok=None, supports_vision=True)
+    assert is_unpriced(model) and not price(litellm, model).known
+    assert price(litellm, "openai/gpt-4o-2024-08-06").source == "litellm map"

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 _lock = threading.Lock()
-# Ids registered here without a price: litellm stores a missing price as 0, which they are not.
+# litellm's map is process-wide, but prices belong to a config: a sweep's jobs share a process.
+# So the map as bundled is remembered per id, and ids last registered with no price are
+# tracked (litellm stores a missing price as 0, which it is not).
+_bundled: dict[str, dict[str, Any]] = {}
 _unpriced: set[str] = set()
-_config_priced: set[str] = set()  # ids whose price litellm now holds from a config
 
 
 @dataclass(frozen=True)
@@ -35,32 +37,33 @@ class Price:
 
 
 def map_entry(litellm: Any, model: str) -> dict[str, Any] | None:
-    """litellm's map entry for ``model`` (``provider/id``), or None when it is not mapped."""
-    try:
-        info = litellm.get_model_info(model)
-    except Exception:  # litellm raises for an unmapped id; that is an answer, not an error
-        return None
-    return dict(info) if info else None
+    """litellm's bundled map entry for ``model`` (``provider/id``), before anything this process
+    registered; None when it is not mapped."""
+    with _lock:
+        if model not in _bundled:
+            try:
+                _bundled[model] = dict(litellm.get_model_info(model) or {})
+            except Exception:  # litellm raises for an unmapped id: an answer, not an error
+                _bundled[model] = {}
+        return _bundled[model] or None
 
 
 def register(litellm: Any, model: str, *, input_per_mtok: float | None,
              output_per_mtok: float | None, supports_vision: bool | None) -> None:
-    """Register what the config knows about ``model`` where litellm's map does not know it."""
+    """Register what the config knows about ``model`` where litellm's bundled map does not."""
     known = map_entry(litellm, model) or {}
     entry: dict[str, Any] = {}
-    if known.get("input_cost_per_token") is None and input_per_mtok is not None:
-        entry["input_cost_per_token"] = input_per_mtok / 1e6
-    if known.get("output_cost_per_token") is None and output_per_mtok is not None:
-        entry["output_cost_per_token"] = output_per_mtok / 1e6
+    sides = (("input_cost_per_token", input_per_mtok), ("output_cost_per_token", output_per_mtok))
+    for side, per_mtok in sides:
+        if known.get(side) is None and per_mtok is not None:
+            entry[side] = per_mtok / 1e6
     if known.get("supports_vision") is None and supports_vision is not None:
         entry["supports_vision"] = supports_vision
+    unpriced = any(known.get(side) is None and side not in entry for side, _ in sides)
+    with _lock:
+        (_unpriced.add if unpriced else _unpriced.discard)(model)
     if not entry:
         return
-    for side in ("input_cost_per_token", "output_cost_per_token"):
-        if known.get(side) is None and side not in entry:
-            _unpriced.add(model)
-        elif side in entry:
-            _config_priced.add(model)
     provider = model.split("/", 1)[0] if "/" in model else "openai"
     entry = {"litellm_provider": provider, "mode": "chat", "supports_system_messages": True,
              **{k: v for k, v in known.items() if k in ("max_tokens", "max_input_tokens")},
@@ -82,11 +85,12 @@ def is_unpriced(model: str) -> bool:
 
 def price(litellm: Any, model: str, *, input_per_mtok: float | None = None,
           output_per_mtok: float | None = None) -> Price:
-    """The per-token price of ``model``: litellm's map first, then the config's, else unknown."""
-    entry = {} if is_unpriced(model) else map_entry(litellm, model) or {}
+    """The per-token price of ``model``: litellm's bundled map first, then the config's prices,
+    else unknown (whatever an earlier config of this process registered)."""
+    entry = map_entry(litellm, model) or {}
     inp, out = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
     if inp is not None and out is not None:
-        return Price(float(inp), float(out), "config" if model in _config_priced else "litellm map")
+        return Price(float(inp), float(out), "litellm map")
     if input_per_mtok is not None and output_per_mtok is not None:
         return Price(input_per_mtok / 1e6, output_per_mtok / 1e6, "config")
     return Price(None, None, "unknown")
