@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from omegaconf import MISSING
 
 from valuespectrum.config.errors import ConfigError, one_of, require
+from valuespectrum.roster import retirement_message
 from valuespectrum.values import VALUES
 
 
@@ -85,14 +86,6 @@ class ModelConfigBase:
         if self.retired is None:
             return None
         return retirement_message(self.name, self.model, str(self.retired), self.successor)
-
-
-def retirement_message(name: str, model: str, retired: str, successor: str | None) -> str:
-    """Why a retired model is refused, and the fix: its successor, or trying it anyway."""
-    return (
-        f"model={name} ({model}) was retired by its provider on {retired}: its calls fail; "
-        f"use model={successor} instead (or model.retired=null to try it anyway)"
-    )
 
 
 @dataclass

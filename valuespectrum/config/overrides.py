@@ -19,8 +19,8 @@ from typing import Any
 
 from valuespectrum.config.models import MODEL_SCHEMAS
 from valuespectrum.config.probe import moved_key
-from valuespectrum.config.roster import retired_refusal
 from valuespectrum.config.schema import Config
+from valuespectrum.roster import retired_refusal
 
 RERUN_HINT = "see python run.py --cfg job"
 
@@ -39,7 +39,7 @@ def check_overrides(argv: Sequence[str], conf_dir: Path) -> str | None:
         return None
     if args.config_name or args.config_path or args.config_dir:
         return None  # another config than conf/config.yaml: not ours to judge
-    problems, parsed = [], []
+    problems = []
     for text in args.overrides:
         try:
             override = OverridesParser.create().parse_override(text)
@@ -47,11 +47,7 @@ def check_overrides(argv: Sequence[str], conf_dir: Path) -> str | None:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return f"cannot parse {text}: {first}; quote values with special characters: key='...'"
         problems.append(_check(override, conf_dir))
-        parsed.append(override)
-    problem = next((p for p in problems if p), None)
-    if problem or args.cfg or args.help or args.hydra_help or args.info:
-        return problem  # printing the config or help runs no model
-    return retired_refusal(parsed, conf_dir)
+    return next((p for p in problems if p), None) or retired_refusal(argv, conf_dir)
 
 
 def _check(override: Any, conf_dir: Path) -> str | None:
