@@ -17,12 +17,15 @@ from valuespectrum.config import ConfigError, ModelConfig
 from valuespectrum.models.base import ChatModel, GenerationParams
 
 
-def check_ready(cfg: ModelConfig) -> None:
-    """Raise a one-line ConfigError when the model cannot run here (retired, key, packages)."""
+def check_ready(cfg: ModelConfig, *, credentials: bool = True) -> None:
+    """Raise a one-line ConfigError when the model cannot run here (retired, key, packages).
+
+    ``credentials=False`` skips the API key: a plan (``probe.plan``) calls nothing.
+    """
     retired = cfg.retirement()
     if retired:
         raise ConfigError(retired)
-    if cfg.backend == "litellm":
+    if cfg.backend == "litellm" and credentials:
         from valuespectrum.models.litellm_backend import LiteLLMModel, MissingCredentialError
 
         try:
