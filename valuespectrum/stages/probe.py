@@ -79,7 +79,7 @@ def run(ctx) -> dict[str, float]:
                 yield call
 
     n_decisions = retrieval.table["screenshot_id"].nunique() * samples
-    calls, budget = decision_calls(), Budget(None, None)
+    calls, budget = decision_calls(), None
     if cfg.probe.plan or cfg.probe.max_cost_usd is not None:
         calls = list(calls)  # the plan needs every call, so every image is encoded first
         price, source = _price(cfg.model)
