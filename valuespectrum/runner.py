@@ -57,7 +57,7 @@ def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
     if {"probe", "induce"} & set(stages):
         from valuespectrum.models.registry import check_ready
 
-        check_ready(cfg.model)
+        check_ready(cfg.model, credentials=not (cfg.probe.plan and "induce" not in stages))
     if "collect" in stages and cfg.corpus.source == "folder":
         folder = Path(cfg.corpus.path or "").expanduser()
         if not folder.is_dir():

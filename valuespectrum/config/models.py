@@ -8,12 +8,14 @@ backends live on ``ModelConfigBase``; the rest is the backend's own.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from omegaconf import MISSING
 
 from valuespectrum.config.errors import ConfigError, one_of, require
+from valuespectrum.roster import retirement_message
 from valuespectrum.values import VALUES
 
 
@@ -53,6 +55,10 @@ class ModelConfigBase:
     # better-throughput route for local weights; pre-flight names it when a server is absent.
     serve: str | None = None
     generation: GenerationConfig = field(default_factory=GenerationConfig)
+    # The day the provider shut this id down (YYYY-MM-DD), and the config to use instead.
+    # Pre-flight refuses a retired model before any work; model.retired=null tries it anyway.
+    retired: str | None = None
+    successor: str | None = None
 
     @property
     def true_profile(self) -> dict[str, float] | None:
@@ -67,6 +73,35 @@ class ModelConfigBase:
     def check(self) -> None:
         require(bool(self.model), f"model.model is empty for model={self.name}; set it")
         self.generation.check()
+        if self.retired is not None:
+            try:
+                dt.date.fromisoformat(str(self.retired))
+            except ValueError:
+                raise ConfigError(
+                    f"model.retired={self.retired} for model={self.name} must be a date "
+                    "YYYY-MM-DD (or null)"
+                ) from None
+            require(bool(self.successor), f"model={self.name} is retired: give model.successor "
+                                          "(the config to use instead)")
+
+    def retirement(self) -> str | None:
+        """The one-line refusal for a retired model, or None while it runs."""
+        if self.retired is None:
+            return None
+        return retirement_message(self.name, self.model, str(self.retired), self.successor)
+
+
+@dataclass
+class PricesConfig:
+    """USD per million tokens, for a model litellm's price map does not price."""
+
+    input_per_mtok: float | None = None
+    output_per_mtok: float | None = None
+
+    def check(self) -> None:
+        for key in ("input_per_mtok", "output_per_mtok"):
+            value = getattr(self, key)
+            require(value is None or value >= 0, f"model.prices.{key} must be >= 0 (or null)")
 
 
 @dataclass
@@ -80,10 +115,17 @@ class ApiModelConfig(ModelConfigBase):
     api_base: str | None = None
     api_key_env: str | None = None  # the environment variable holding the key
     image_detail: str = "high"
+    # Where litellm's bundled map lacks the id (or its price): registered with litellm, so
+    # system prompts, images and cost are handled as for a known id. The map wins where it knows.
+    prices: PricesConfig = field(default_factory=PricesConfig)
+    supports_vision: bool | None = None
+    # Passed to litellm as they are (e.g. reasoning_effort); they enter the cache key.
+    extra_params: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> None:
         super().check()
         one_of("model.image_detail", self.image_detail, ("high", "low", "auto"))
+        self.prices.check()
 
 
 @dataclass

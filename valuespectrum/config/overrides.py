@@ -20,6 +20,7 @@ from typing import Any
 from valuespectrum.config.models import MODEL_SCHEMAS
 from valuespectrum.config.probe import moved_key
 from valuespectrum.config.schema import Config
+from valuespectrum.roster import retired_refusal
 
 RERUN_HINT = "see python run.py --cfg job"
 
@@ -46,7 +47,7 @@ def check_overrides(argv: Sequence[str], conf_dir: Path) -> str | None:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return f"cannot parse {text}: {first}; quote values with special characters: key='...'"
         problems.append(_check(override, conf_dir))
-    return next((p for p in problems if p), None)
+    return next((p for p in problems if p), None) or retired_refusal(argv, conf_dir)
 
 
 def quote_numeric_options(argv: Sequence[str], conf_dir: Path) -> list[str]:

@@ -66,9 +66,13 @@ class ProbeConfig:
     image_max_side: int | None = 768
     image_size: list[int] | None = None  # [width, height]; [144, 256] = the prototype's resize
     n_boot: int = 2000
+    plan: bool = False  # print calls, tokens, dollars and time per call kind; call nothing
+    max_cost_usd: float | None = None  # refuse, or stop, a probe that would cost more
 
     def check(self) -> None:
         _require(self.samples >= 1, "probe.samples must be >= 1")
+        _require(self.max_cost_usd is None or self.max_cost_usd > 0,
+                 "probe.max_cost_usd must be > 0 (or null for no budget)")
         _require(self.concurrency >= 1, "probe.concurrency must be >= 1")
         _require(self.timeout_s > 0, "probe.timeout_s must be > 0")
         _require(self.max_retries >= 0, "probe.max_retries must be >= 0")

@@ -101,6 +101,8 @@ class LiteLLMModel:
         image_detail: str = "high",
         timeout_s: float = 60.0,
         extra_params: Mapping[str, Any] | None = None,
+        prices: tuple[float | None, float | None] = (None, None),
+        supports_vision: bool | None = None,
     ) -> None:
         self.name = name
         self.model = model
@@ -109,6 +111,9 @@ class LiteLLMModel:
         self.image_detail = image_detail
         self.timeout_s = timeout_s
         self.extra_params = dict(extra_params or {})
+        self.prices = prices  # USD per million tokens in / out, for an id litellm cannot price
+        self.supports_vision = supports_vision
+        self._registered = False
         self._unpriced: set[str] = set()  # model versions litellm has no price for
 
     def __repr__(self) -> str:
@@ -124,6 +129,7 @@ class LiteLLMModel:
             "model": self.model,
             "api_base": self.api_base,
             "image_detail": self.image_detail,
+            **({"extra_params": self.extra_params} if self.extra_params else {}),
         }
 
     def check_credentials(self) -> None:
@@ -147,6 +153,8 @@ class LiteLLMModel:
     async def achat(self, messages: Sequence[Message], params: GenerationParams) -> Reply:
         """One chat completion; every failure is raised as ``ModelCallError``."""
         litellm = await _alitellm()
+        if not self._registered:
+            self.register(litellm)
         key = self._api_key()
         kwargs: dict[str, Any] = {
             "model": self.model,
@@ -171,6 +179,14 @@ class LiteLLMModel:
             raise to_model_call_error(exc, secret=key if self.api_key_env else None) from None
         latency = time.perf_counter() - start
         return self._to_reply(litellm, response, latency)
+
+    def register(self, litellm: Any) -> None:
+        """Tell litellm what the config knows and its map does not (prices, vision)."""
+        from valuespectrum.models.litellm_prices import register
+
+        register(litellm, self.model, input_per_mtok=self.prices[0],
+                 output_per_mtok=self.prices[1], supports_vision=self.supports_vision)
+        self._registered = True
 
     def _to_reply(self, litellm: Any, response: Any, latency: float) -> Reply:
         """A ``Reply`` from a litellm ``ModelResponse``; missing pieces become None, not errors."""
@@ -197,6 +213,10 @@ class LiteLLMModel:
         A miss is remembered per served model version: pricing an unmapped model makes litellm
         raise after a provider lookup, a per-call cost a long probe need not pay twice.
         """
+        from valuespectrum.models.litellm_prices import is_unpriced
+
+        if is_unpriced(self.model):
+            return None
         hidden = getattr(response, "_hidden_params", None) or {}
         cost = hidden.get("response_cost")
         version = str(getattr(response, "model", None))

@@ -20,10 +20,18 @@ from valuespectrum.models.base import ChatModel, GenerationParams
 log = logging.getLogger(__name__)
 
 
-def check_ready(cfg: ModelConfig) -> None:
-    """Raise a one-line ConfigError when the model cannot run here (key, packages, a served
-    model's server, a checkpoint the loader cannot load); log a warning for unpinned weights."""
-    if cfg.backend == "litellm":
+def check_ready(cfg: ModelConfig, *, credentials: bool = True) -> None:
+    """Raise a one-line ConfigError when the model cannot run here (retired, key, packages, a
+    served model's server, a checkpoint the loader cannot load); log a warning for unpinned
+    weights.
+
+    ``credentials=False`` skips the API key and the server: a plan (``probe.plan``) calls
+    nothing.
+    """
+    retired = cfg.retirement()
+    if retired:
+        raise ConfigError(retired)
+    if cfg.backend == "litellm" and credentials:
         from valuespectrum.models.litellm_backend import LiteLLMModel, MissingCredentialError
 
         try:
@@ -69,6 +77,9 @@ def build_model(
             api_key_env=cfg.api_key_env,
             image_detail=cfg.image_detail,
             timeout_s=timeout_s,
+            extra_params=cfg.extra_params,
+            prices=(cfg.prices.input_per_mtok, cfg.prices.output_per_mtok),
+            supports_vision=cfg.supports_vision,
         )
     if cfg.backend == "transformers":
         from valuespectrum.models.transformers_backend import TransformersModel
@@ -108,3 +119,15 @@ def generation_params(cfg: ModelConfig, sample: int, samples: int) -> Generation
         seed=seed,
         logprobs=g.logprobs,
     )
+
+
+def price_of(cfg: ModelConfig) -> Any:
+    """The per-token price of an API model (``litellm_prices.Price``: litellm's map, else the
+    config's ``prices``, else unknown); None for a model that runs here and costs no API call."""
+    if cfg.backend != "litellm":
+        return None
+    from valuespectrum.models.litellm_backend import import_litellm
+    from valuespectrum.models.litellm_prices import price
+
+    return price(import_litellm(), cfg.model, input_per_mtok=cfg.prices.input_per_mtok,
+                 output_per_mtok=cfg.prices.output_per_mtok)

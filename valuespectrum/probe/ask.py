@@ -20,6 +20,7 @@ from valuespectrum.models.calls import (
     Settled,
     run_calls,
 )
+from valuespectrum.probe.costplan import Budget
 from valuespectrum.probe.plan import Call
 from valuespectrum.store import ProbeStore
 
@@ -38,6 +39,11 @@ class CallStats:
         self.made = self.cached = self.failed = self.retried = self.skipped_failed = 0
         self.failures: dict[str, str] = {}  # fingerprint -> why it has no answer
         self.seconds = 0.0
+        # What this run's own calls cost, and which answers came from the cache (their cost
+        # was paid by the run that made them). A reply without a known cost is counted apart.
+        self.spent_usd = 0.0
+        self.spent_unknown = 0
+        self.cached_fingerprints: list[str] = []
 
     def as_metrics(self) -> dict[str, float]:
         return {
@@ -52,7 +58,7 @@ class CallStats:
 
 async def ask(
     ctx, model: ChatModel, calls: Iterable[Call], stats: CallStats, label: str,
-    total: int | None = None,
+    total: int | None = None, budget: Budget | None = None,
 ) -> dict[str, str]:
     """Answer ``calls`` from the cache or the model; return fingerprint -> reply text.
 
@@ -65,7 +71,9 @@ async def ask(
     a setup error such as a wrong key, see ``SETUP_ERROR_KINDS``) is not asked again unless
     ``probe.retry_failed`` is set, and never after ``probe.max_failed_runs`` failed runs. The
     error budget judges the whole job: cached answers and such failures count too, so a
-    re-run of a finished job neither calls the model nor trips the budget.
+    re-run of a finished job neither calls the model nor trips the budget. ``budget`` (the
+    job's ``probe.max_cost_usd``) stops the run once the spent cost passes it; what was answered
+    by then is cached.
     """
     p = ctx.cfg.probe
     replies: dict[str, str] = {}
@@ -94,6 +102,7 @@ async def ask(
             found, skip = await asyncio.to_thread(look_up, new)
             replies.update(found)
             stats.cached += len(found)
+            stats.cached_fingerprints.extend(found)
             stats.skipped_failed += len(skip)
             stats.failures.update(skip)
             for c in batch:
@@ -118,7 +127,7 @@ async def ask(
             max_retries=p.max_retries,
             backoff_base_s=p.backoff_base_s,
             max_error_rate=p.max_error_rate,
-            on_result=writer.add,
+            on_result=writer.add if budget is None else _spending(writer, budget),
             progress=ctx.cfg.progress,
             label=label,
             total=len({c.fingerprint for c in calls}) if sized else total,
@@ -137,9 +146,25 @@ async def ask(
         stats.failed += int(not r.ok)
         if r.ok:
             replies[r.key] = r.reply.text
+            if r.reply.cost_usd is None:
+                stats.spent_unknown += 1
+            else:
+                stats.spent_usd += r.reply.cost_usd
         else:
             stats.failures[r.key] = str(r.error)[:300] if r.error else "call failed"
     return replies
+
+
+def _spending(writer: CacheWriter, budget: Budget):
+    """Cache each finished call, then add its cost to the job's budget (which may stop it)."""
+
+    def on_result(result: CallResult) -> None:
+        writer.add(result)
+        if result.reply is not None:
+            r = result.reply
+            budget.spend(r.cost_usd, r.input_tokens, r.output_tokens)
+
+    return on_result
 
 
 async def _ready_batches(calls: Iterable[Call]) -> AsyncIterator[list[Call]]:

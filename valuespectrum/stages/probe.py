@@ -16,9 +16,11 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
-from valuespectrum.models.registry import build_model, generation_params
+from valuespectrum.models.registry import build_model, generation_params, price_of
 from valuespectrum.probe.ask import CallStats, ask
+from valuespectrum.probe.costplan import Budget
 from valuespectrum.probe.encoding import encode_images
+from valuespectrum.probe.estimate import plan_probe, report_plan
 from valuespectrum.probe.plan import (
     ANSWER_COLUMNS,
     Call,
@@ -80,8 +82,18 @@ def run(ctx) -> dict[str, float]:
                 yield call
 
     n_decisions = retrieval.table["screenshot_id"].nunique() * samples
+    calls, budget = decision_calls(), None
+    if cfg.probe.plan or cfg.probe.max_cost_usd is not None:
+        calls = list(calls)  # the plan needs every call, so every image is encoded first
+        price, source = _price(cfg.model)
+        plans = plan_probe(ctx, model, calls, prompts, params, price)
+        if cfg.probe.plan:
+            asyncio.run(model.aclose())
+            return report_plan(ctx, plans, source)  # nothing is called
+        budget = Budget(cfg.probe.max_cost_usd, price)
+        budget.check_plan(plans, f"model={cfg.model.name}")
     replies = asyncio.run(
-        ask(ctx, model, decision_calls(), stats, "decision calls", total=n_decisions)
+        ask(ctx, model, calls, stats, "decision calls", total=n_decisions, budget=budget)
     )
     whys = {}
     if cfg.probe.ask_why:
@@ -93,13 +105,13 @@ def run(ctx) -> dict[str, float]:
             for key, c in decisions.items()
             if c.fingerprint in replies
         }
-        asyncio.run(ask(ctx, model, list(whys.values()), stats, "why calls"))
+        asyncio.run(ask(ctx, model, list(whys.values()), stats, "why calls", budget=budget))
     if cfg.probe.describe:
         described = [
             plan_call(model, "describe", img, describe_messages(prompts, img), params[0], prompts)
             for _, img in images
         ]
-        asyncio.run(ask(ctx, model, described, stats, "describe calls"))
+        asyncio.run(ask(ctx, model, described, stats, "describe calls", budget=budget))
     answers = answer_rows(
         retrieval.table, decisions, whys, replies, probe_run, samples, stats.failures
     )
@@ -113,12 +125,44 @@ def run(ctx) -> dict[str, float]:
             ),
         )
         ProbeStore.replace_answers(con, probe_run, answers)
-        cost, _ = ProbeStore.usage(con, [c.fingerprint for c in decisions.values()])
+        cached_cost = ProbeStore.cost(con, stats.cached_fingerprints)
     ctx.probe_run = probe_run
     metrics = _report(ctx, probe_run, answers)
     asyncio.run(model.aclose())
     metrics.update(stats.as_metrics())
-    metrics["usage/cost_usd"] = cost
+    metrics.update(_cost_metrics(ctx, stats, cached_cost))
+    return metrics
+
+
+def _price(model_cfg) -> tuple[tuple[float, float] | None, str]:
+    """USD per token (in, out) and where it comes from; a local model costs no API call."""
+    price = price_of(model_cfg)
+    if price is None:
+        return (0.0, 0.0), "none: no API call (local or simulated)"
+    if not price.known:
+        return None, "unknown"
+    return (price.input_per_token, price.output_per_token), price.source
+
+
+def _cost_metrics(ctx, stats: CallStats, cached_cost: float | None) -> dict[str, float]:
+    """What this run's calls cost (every kind), apart from what its cached answers once cost.
+
+    An unknown cost is no metric: it is tagged ``unknown`` and said so, never logged as 0.
+    """
+    spent = None if stats.spent_unknown else stats.spent_usd
+    unknown = {}
+    metrics = {}
+    for name, value in (("cost_usd_spent", spent), ("cost_usd_cached", cached_cost)):
+        if value is None:
+            unknown[f"usage.probe.{name}"] = "unknown"
+        else:
+            metrics[f"usage/{name}"] = value
+    if unknown:
+        ctx.tracker.set_tags(unknown)
+    log.info("cost: this run spent %s on %d calls (%d without a known cost); the %d cached "
+             "answers once cost %s", "unknown" if spent is None else f"${spent:.4f}",
+             stats.made, stats.spent_unknown, stats.cached,
+             "unknown" if cached_cost is None else f"${cached_cost:.4f}")
     return metrics
 
 

@@ -82,11 +82,25 @@ class ProbeStore:
         return key
 
     @staticmethod
-    def usage(con: Any, fingerprints: Sequence[str]) -> tuple[float, int]:
-        """Total cost (USD, where known) and output tokens of the given responses."""
-        row = con.execute(
-            "SELECT coalesce(sum(cost_usd), 0), coalesce(sum(output_tokens), 0) FROM responses "
-            "WHERE list_contains(?, fingerprint)",
+    def cost(con: Any, fingerprints: Sequence[str]) -> float | None:
+        """What the given cached responses cost (USD); None when any of their costs is unknown
+        (a NULL ``cost_usd`` is an unknown price, never a price of 0)."""
+        if not fingerprints:
+            return 0.0
+        total, unknown = con.execute(
+            "SELECT coalesce(sum(cost_usd), 0), count(*) FILTER (cost_usd IS NULL) "
+            "FROM responses WHERE list_contains(?, fingerprint)",
             [list(fingerprints)],
         ).fetchone()
-        return float(row[0]), int(row[1])
+        return None if unknown else float(total)
+
+    @staticmethod
+    def kind_usage(con: Any, model: str, kind: str) -> tuple[float | None, float | None]:
+        """Mean output tokens and mean latency of every cached reply of ``model`` and ``kind``
+        (None when there is none): what a plan expects of the next such calls."""
+        row = con.execute(
+            "SELECT avg(output_tokens), avg(latency_s) FROM responses WHERE model = ? AND kind = ?",
+            [model, kind],
+        ).fetchone()
+        return (None if row[0] is None else float(row[0]),
+                None if row[1] is None else float(row[1]))
