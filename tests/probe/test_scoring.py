@@ -16,6 +16,7 @@ from valuespectrum.probe.scoring import (
     model_summary,
     profiles_from_scores,
     rank_correlation,
+    score_profile,
     score_table,
 )
 from valuespectrum.report.paper import (
@@ -228,6 +229,57 @@ def test_determinism_under_seed_and_independence_of_other_models():
     pd.testing.assert_frame_equal(
         shuffled.sort_values(by_key, ignore_index=True), a.sort_values(by_key, ignore_index=True)
     )
+
+
+# --- log-probabilities, keywords, images ------------------------------------------------------
+
+
+def test_logprob_score_from_p_yes_over_p_yes_plus_p_no():
+    """0.8/(0.8 + 0.2) = 0.8; only "yes" among the returned tokens counts 1, only "no" 0; an
+    answer with neither (or an error) is left out."""
+    df = answers(block("m", "power", ["yes", "no", "yes", "no", "error"]))
+    df["yes_logprob"] = [np.log(0.6), np.log(0.1), -0.01, None, -0.2]
+    df["no_logprob"] = [np.log(0.15), np.log(0.4), None, None, -3.0]
+    s = one(score_table(df, n_boot=200), "m", "power")
+    assert s.n_logprob == 3
+    assert s.score_logprob == pytest.approx(100 * (0.8 + 0.2 + 1.0) / 3)
+    assert s.score_logprob_ci_low <= s.score_logprob <= s.score_logprob_ci_high
+    plain = one(score_table(answers(block("m", "power", ["yes", "no"])), n_boot=50), "m", "power")
+    assert np.isnan(plain.score_logprob) and plain.n_logprob == 0
+
+
+def test_a_keyword_that_drives_its_value_is_flagged():
+    """Nine keywords all yes, one all no: without the odd one the score goes from 90 to 100."""
+    outcomes = ["yes"] * 45 + ["no"] * 5
+    profile = score_profile(answers(block("m", "power", outcomes, keywords=10)), n_boot=500)
+    kw = profile.keywords.set_index("keyword")
+    assert kw.loc["kw9", "loo_shift"] == pytest.approx(10.0)
+    assert kw.loc["kw0", "loo_shift"] == pytest.approx(100 * 40 / 45 - 90)
+    assert kw["driver"].tolist() == [False] * 9 + [True]
+    assert (kw.loc["kw9", "score"], kw.loc["kw9", "n"]) == (0.0, 5)
+    s = one(profile.scores, "m", "power")
+    assert (s.keyword_driver, s.keyword_shift) == ("kw9", pytest.approx(10.0))
+    assert profile.summary.iloc[0].keywords_flagged == 1
+    quiet = score_profile(answers(block("m", "power", outcomes, keywords=10)), n_boot=500,
+                          keyword_flag_points=12.0)  # fmt: skip
+    assert not quiet.keywords["driver"].any()
+
+
+def test_image_table_gives_p_yes_and_flips_per_image():
+    df = answers(block("m", "power", ["yes", "no", "yes", "yes", "no", "error"]))
+    df["screenshot_id"] = ["a", "a", "b", "b", "c", "c"]
+    img = score_profile(df, n_boot=50).images.set_index("screenshot_id")
+    assert img["p_yes"].to_dict() == {"a": 0.5, "b": 1.0, "c": 0.0}
+    assert img["flipped"].to_dict() == {"a": True, "b": False, "c": False}
+    assert img.loc["c", "n"] == 1  # the error is not an answer
+
+
+def test_flip_rate_counts_each_screenshot_once_across_values():
+    rows = [("m", v, "kw", sid, o) for v in ("power", "security")
+            for sid, o in (("a", "yes"), ("a", "no"), ("b", "yes"), ("b", "yes"))]  # fmt: skip
+    profile = score_profile(answers(rows), n_boot=50)
+    assert profile.summary.iloc[0].flip_rate == 0.5
+    assert one(profile.scores, "m", "security").flip_rate == 0.5
 
 
 # --- centring, higher-order groups, circumplex ------------------------------------------------
