@@ -3,6 +3,8 @@ the keyword table, the log-probability score, the headline numbers and the print
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from pathlib import Path
 
@@ -30,9 +32,6 @@ def probed(tmp_path_factory) -> tuple[Path, dict, str]:
             f"model.api_base={server.base_url}", "model.generation.logprobs=true",
             "probe.ask_why=false", "probe.n_boot=300", "scoring.n_perm=999",
         ])  # fmt: skip
-        import contextlib
-        import io
-
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             metrics = runner.run(cfg, output_dir=ws.parent / "b")

@@ -19,7 +19,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from valuespectrum.stats.bootstrap import Layout, draw_weights, percentile_interval, ratio_replicates
+from valuespectrum.stats.bootstrap import (
+    Layout,
+    draw_weights,
+    percentile_interval,
+    ratio_replicates,
+)
 
 PROFILE = np.array([78, 56, 76, 86, 80, 78, 86, 68, 88, 90]) / 100  # the paper's GPT-4o row
 KEYWORDS = 10
