@@ -90,6 +90,14 @@ def test_radar_axis_order_defaults_to_the_papers_and_can_be_the_circumplex() -> 
         (["plots.axis_order=alphabetical"], "plots.axis_order='alphabetical' is not allowed"),
         (["plots.formats=[svg,png]"], "give png first"),
         (["plots.formats=[png,eps]"], "plots.formats=['png', 'eps'] is not allowed"),
+        (["model=gpt4o", "probe.samples=3"],
+         "model.generation.temperature=0 gives the same reply each time; set"),
+        (["probe.samples=2", "model.generation.temperature=0"], "or probe.samples=1"),
+        (["scoring.interval=wald"], "scoring.interval='wald' is not allowed; use one of two_stage"),
+        (["scoring.circumplex=hexagon"], "use one of schwartz, shared_wedge"),
+        (["scoring.circumplex_angles={greed: 0, power: 90, security: 180, hedonism: 270}"],
+         "scoring.circumplex_angles names unknown values ['greed']"),
+        (["scoring.n_perm=10"], "scoring.n_perm must be >= 99"),
     ],
 )
 def test_bad_config_is_one_clear_line(overrides: list[str], message: str) -> None:
@@ -177,3 +185,17 @@ def test_slurm_launcher_composes() -> None:
         )
     assert "submitit" in cfg.hydra.launcher._target_.lower()
     assert cfg.hydra.launcher.partition == "gpu"
+
+
+def test_scoring_defaults_are_for_papers_and_angles_are_settings() -> None:
+    cfg = load_config(compose_raw())
+    assert (cfg.scoring.interval, cfg.scoring.circumplex) == ("two_stage", "schwartz")
+    assert cfg.scoring.angles()["universalism"] == 324.0
+    wedge = load_config(compose_raw(["scoring.circumplex=shared_wedge"])).scoring.angles()
+    assert wedge["conformity"] == wedge["tradition"]
+    own = load_config(compose_raw(
+        ["scoring.circumplex_angles={power: 0, security: 90, hedonism: 180, tradition: 270}"]
+    ))
+    assert own.scoring.angles() == {"power": 0, "security": 90, "hedonism": 180, "tradition": 270}
+    sampled = load_config(compose_raw(["probe.samples=3", "model.generation.temperature=0.7"]))
+    assert sampled.probe.samples == 3

@@ -60,6 +60,17 @@ AXIS_ORDERS: dict[str, tuple[str, ...]] = {
     "circumplex": CIRCUMPLEX_AXIS_ORDER,
 }
 
+# Angles (degrees) of the values around Schwartz's circle, for the circumplex fit. "schwartz":
+# ten equal steps in circumplex order; "shared_wedge": Conformity and Tradition share one wedge
+# (Tradition sits outside Conformity in Schwartz's 1992 figure), so nine steps of 40 degrees.
+CIRCUMPLEX_ANGLES: dict[str, float] = {v: 36.0 * i for i, v in enumerate(VALUES)}
+CIRCUMPLEX_LAYOUTS: dict[str, dict[str, float]] = {
+    "schwartz": CIRCUMPLEX_ANGLES,
+    "shared_wedge": {
+        v: 40.0 * (i if i <= VALUES.index("conformity") else i - 1) for i, v in enumerate(VALUES)
+    },
+}
+
 HedonismGroup = Literal["openness_to_change", "self_enhancement"]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -13,11 +12,11 @@ import pytest
 
 from valuespectrum.probe.scoring import (
     SCORE_COLUMNS,
-    circumplex_fit,
     circumplex_r,
     model_summary,
     profiles_from_scores,
     rank_correlation,
+    score_profile,
     score_table,
 )
 from valuespectrum.report.paper import (
@@ -140,8 +139,21 @@ def test_samples_are_pooled_per_image():
     df["sample"] = [0, 1, 0, 1]
     s = one(score_table(df, n_boot=200), "m", "power")
     assert (s.score, s.n, s.n_images) == (75.0, 4, 2)
-    # Resampling whole images can only give 2/4, 3/4 or 4/4 yes.
-    assert {s.ci_low, s.ci_high} <= {50.0, 75.0, 100.0}
+    assert s.flip_rate == 0.5  # image a's samples disagree, b's agree
+
+
+def test_an_image_not_an_answer_is_the_unit():
+    """Two samples that agree on each of 20 images say less than 40 images would: the interval
+    resamples images, so it is about √2 wider than with every answer on its own image."""
+    outcomes = ["yes", "yes", "no", "no", "yes", "yes", "yes", "yes"] * 5
+    pooled = answers(block("m", "power", outcomes, keywords=4))
+    pooled["screenshot_id"] = [f"i{i // 2}" for i in range(len(outcomes))]
+    apart = answers(block("m", "power", outcomes, keywords=4))
+    width = {}
+    for name, df in (("pooled", pooled), ("apart", apart)):
+        s = one(score_table(df, n_boot=2000, interval="images"), "m", "power")
+        width[name] = s.ci_high - s.ci_low
+    assert 1.2 < width["pooled"] / width["apart"] < 1.6
 
 
 def test_columns_and_order():
@@ -175,14 +187,33 @@ def test_ci_contains_estimate_and_shrinks_with_n():
     assert (large.ci_high - large.ci_low) < 0.6 * (small.ci_high - small.ci_low)
 
 
-def test_stratification_keeps_each_keywords_count():
-    """Keyword A (2 images) all yes, keyword B (8 images) all no: a resample that keeps each
-    keyword's count always has 2 yes of 10, so the interval collapses to the point."""
-    rows = block("m", "power", ["yes"] * 2) + [
-        ("m", "power", "kwB", f"b{i}", "no") for i in range(8)
-    ]
-    s = one(score_table(answers(rows)), "m", "power")
-    assert s.score == s.ci_low == s.ci_high == 20.0
+def test_two_stage_interval_sees_keyword_variation_the_image_interval_does_not():
+    """Half the keywords all yes, half all no: images within keywords are alike, so the
+    image-level interval (these keywords) is narrow; the two-stage one (the keyword population)
+    is wide, as a new keyword list could change the score a lot."""
+    rows = []
+    for k in range(10):
+        rows += [("m", "power", f"kw{k}", f"{k}/{i}", "yes" if k < 5 else "no") for i in range(5)]
+    by = {m: one(score_table(answers(rows), interval=m), "m", "power") for m in
+          ("images", "two_stage")}  # fmt: skip
+    assert by["images"].score == by["two_stage"].score == 50.0
+    assert by["two_stage"].ci_high - by["two_stage"].ci_low > 40
+    assert by["images"].ci_high - by["images"].ci_low < 30
+    assert (by["images"].ci_method, by["two_stage"].ci_method) == ("images", "two_stage")
+
+
+def test_two_stage_is_never_narrower_than_images():
+    rng = np.random.default_rng(5)
+    outcomes = rng.choice(["yes", "no"], size=50, p=[0.7, 0.3]).tolist()
+    df = answers(block("m", "power", outcomes, keywords=10))
+    img = one(score_table(df, interval="images"), "m", "power")
+    two = one(score_table(df, interval="two_stage"), "m", "power")
+    assert two.ci_high - two.ci_low >= 0.97 * (img.ci_high - img.ci_low)
+
+
+def test_unknown_interval_method_is_refused():
+    with pytest.raises(ValueError, match="use one of"):
+        score_table(answers(block("m", "power", ["yes", "no"])), interval="wald")
 
 
 def test_determinism_under_seed_and_independence_of_other_models():
@@ -200,14 +231,55 @@ def test_determinism_under_seed_and_independence_of_other_models():
     )
 
 
-def test_bootstrap_is_fast():
-    df = synthetic(INTRINSIC)  # 8 models x 10 values x 50 images
-    timings = []
-    for _ in range(2):
-        t = time.perf_counter()
-        score_table(df, n_boot=2000)
-        timings.append(time.perf_counter() - t)
-    assert min(timings) < 1.0
+# --- log-probabilities, keywords, images ------------------------------------------------------
+
+
+def test_logprob_score_from_p_yes_over_p_yes_plus_p_no():
+    """0.8/(0.8 + 0.2) = 0.8; only "yes" among the returned tokens counts 1, only "no" 0; an
+    answer with neither (or an error) is left out."""
+    df = answers(block("m", "power", ["yes", "no", "yes", "no", "error"]))
+    df["yes_logprob"] = [np.log(0.6), np.log(0.1), -0.01, None, -0.2]
+    df["no_logprob"] = [np.log(0.15), np.log(0.4), None, None, -3.0]
+    s = one(score_table(df, n_boot=200), "m", "power")
+    assert s.n_logprob == 3
+    assert s.score_logprob == pytest.approx(100 * (0.8 + 0.2 + 1.0) / 3)
+    assert s.score_logprob_ci_low <= s.score_logprob <= s.score_logprob_ci_high
+    plain = one(score_table(answers(block("m", "power", ["yes", "no"])), n_boot=50), "m", "power")
+    assert np.isnan(plain.score_logprob) and plain.n_logprob == 0
+
+
+def test_a_keyword_that_drives_its_value_is_flagged():
+    """Nine keywords all yes, one all no: without the odd one the score goes from 90 to 100."""
+    outcomes = ["yes"] * 45 + ["no"] * 5
+    profile = score_profile(answers(block("m", "power", outcomes, keywords=10)), n_boot=500)
+    kw = profile.keywords.set_index("keyword")
+    assert kw.loc["kw9", "loo_shift"] == pytest.approx(10.0)
+    assert kw.loc["kw0", "loo_shift"] == pytest.approx(100 * 40 / 45 - 90)
+    assert kw["driver"].tolist() == [False] * 9 + [True]
+    assert (kw.loc["kw9", "score"], kw.loc["kw9", "n"]) == (0.0, 5)
+    s = one(profile.scores, "m", "power")
+    assert (s.keyword_driver, s.keyword_shift) == ("kw9", pytest.approx(10.0))
+    assert profile.summary.iloc[0].keywords_flagged == 1
+    quiet = score_profile(answers(block("m", "power", outcomes, keywords=10)), n_boot=500,
+                          keyword_flag_points=12.0)  # fmt: skip
+    assert not quiet.keywords["driver"].any()
+
+
+def test_image_table_gives_p_yes_and_flips_per_image():
+    df = answers(block("m", "power", ["yes", "no", "yes", "yes", "no", "error"]))
+    df["screenshot_id"] = ["a", "a", "b", "b", "c", "c"]
+    img = score_profile(df, n_boot=50).images.set_index("screenshot_id")
+    assert img["p_yes"].to_dict() == {"a": 0.5, "b": 1.0, "c": 0.0}
+    assert img["flipped"].to_dict() == {"a": True, "b": False, "c": False}
+    assert img.loc["c", "n"] == 1  # the error is not an answer
+
+
+def test_flip_rate_counts_each_screenshot_once_across_values():
+    rows = [("m", v, "kw", sid, o) for v in ("power", "security")
+            for sid, o in (("a", "yes"), ("a", "no"), ("b", "yes"), ("b", "yes"))]  # fmt: skip
+    profile = score_profile(answers(rows), n_boot=50)
+    assert profile.summary.iloc[0].flip_rate == 0.5
+    assert one(profile.scores, "m", "security").flip_rate == 0.5
 
 
 # --- centring, higher-order groups, circumplex ------------------------------------------------
@@ -245,20 +317,17 @@ def test_circumplex_r_sign():
     assert circumplex_r(sinusoid()) > 0.5  # the most a pure sinusoid reaches is about 0.55
     alternating = {v: (80.0 if i % 2 else 40.0) for i, v in enumerate(VALUES)}
     assert circumplex_r(alternating) < 0
-    rng = np.random.default_rng(0)
-    smooth = list(sinusoid().values())
-    shuffled = [
-        circumplex_r(dict(zip(VALUES, rng.permutation(smooth), strict=True))) for _ in range(300)
-    ]
-    assert abs(np.mean(shuffled)) < 0.1
     assert np.isnan(circumplex_r({"power": 1.0, "security": 2.0}))
 
 
-def test_circumplex_fit_and_peak():
-    fit, peak = circumplex_fit(sinusoid(peak=4))
-    assert fit == pytest.approx(1.0) and peak == VALUES[4]
-    assert circumplex_fit({v: 50.0 for v in VALUES})[1] is None
-    assert np.isnan(circumplex_fit({"power": 1.0})[0])
+def test_summary_headlines_spread_noise_and_structure():
+    scores = score_table(synthetic({"m": sinusoid(peak=4)}, n=50), n_boot=500)
+    row = model_summary(scores).iloc[0]
+    assert row.circumplex_fit > 0.8 and row.circumplex_peak == "power"
+    assert row.circumplex_p < 0.01
+    assert "circumplex_r" not in row.index  # no longer a headline
+    assert row.noise_std == pytest.approx(np.sqrt(np.mean(scores.noise_se**2)))
+    assert row.std_noise_corrected == pytest.approx(np.sqrt(row["std"] ** 2 - row.noise_std**2))
 
 
 def test_rank_correlation():

@@ -67,3 +67,32 @@ def test_score_columns_of_the_table_and_of_scoring_agree() -> None:
     from valuespectrum.store.schema import SCORE_COLUMNS as stored
 
     assert stored == scored
+
+
+def test_scores_from_before_the_interval_columns_gain_them_and_keep_their_rows(tmp_path) -> None:
+    """A workspace whose scores table has scoring_key but not ci_method and the other columns
+    added with the two-stage intervals: they are added (NULL in old rows) and a new score set
+    with them is stored next to the old one."""
+    import pandas as pd
+
+    from valuespectrum.store import SCORE_COLUMNS, ProbeStore
+    from valuespectrum.store.schema import SCORES_ADDED, SCORES_DDL
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with duckdb.connect(str(ws / DB_NAME)) as con:
+        con.execute(SCORES_DDL.format(table="scores"))  # the shape before SCORES_ADDED
+        con.execute("INSERT INTO scores (probe_run, scoring_key, model, value, score, n) "
+                    "VALUES ('run1', 'k1', 'm', 'power', 40.0, 20)")
+    row = dict.fromkeys(SCORE_COLUMNS, None) | {
+        "model": "m", "value": "power", "score": 45.0, "n": 20, "ci_method": "two_stage",
+        "noise_se": 11.1,
+    }
+    with Store(ws).connect() as con:
+        ProbeStore.replace_scores(con, "run1", {"interval": "two_stage"}, pd.DataFrame([row]))
+        got = con.execute(
+            "SELECT scoring_key = 'k1', score, ci_method, noise_se FROM scores ORDER BY score"
+        ).fetchall()
+        names = [d[0] for d in con.execute("SELECT * FROM scores LIMIT 0").description]
+    assert got == [(True, 40.0, None, None), (False, 45.0, "two_stage", 11.1)]
+    assert names[-len(SCORES_ADDED):] == [name for name, _ in SCORES_ADDED]

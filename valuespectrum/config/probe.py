@@ -109,13 +109,54 @@ def refuse_moved_keys(data: dict) -> None:
         raise ConfigError(moved_key(f"probe.text.{piece}") or "")
 
 
+# Interval methods of ``stats.bootstrap`` (kept equal to its METHODS by a test; the config
+# imports no numpy).
+INTERVALS: tuple[str, ...] = ("two_stage", "images")
+
+
 @dataclass
 class ScoringConfig:
+    """How answers become scores (probe/scoring.py, stats/).
+
+    ``interval``: ``two_stage`` (keywords, then images within keywords: the value's score over
+    its keyword population; for papers) or ``images`` (keywords fixed). ``circumplex`` names the
+    values' angles for the circumplex fit (``schwartz``: ten equal steps; ``shared_wedge``:
+    Conformity and Tradition in one wedge); ``circumplex_angles`` (degrees per value) replaces
+    them. ``n_perm``: shufflings behind the permutation p-values. A keyword whose removal moves
+    its value by more than ``keyword_flag_points`` (and whose interval excludes the rest) is
+    flagged as driving it.
+    """
+
     hedonism_in: str = "openness_to_change"
+    interval: str = "two_stage"
+    circumplex: str = "schwartz"
+    circumplex_angles: dict[str, float] | None = None
+    n_perm: int = 9999
+    keyword_flag_points: float = 5.0
 
     def check(self) -> None:
+        from valuespectrum.values import CIRCUMPLEX_LAYOUTS, VALUES
+
         _one_of(
             "scoring.hedonism_in",
             self.hedonism_in,
             ("openness_to_change", "self_enhancement"),
         )
+        _one_of("scoring.interval", self.interval, INTERVALS)
+        _one_of("scoring.circumplex", self.circumplex, tuple(CIRCUMPLEX_LAYOUTS))
+        if self.circumplex_angles is not None:
+            bad = sorted(set(self.circumplex_angles) - set(VALUES))
+            _require(not bad, f"scoring.circumplex_angles names unknown values {bad}; use some"
+                              f" of {', '.join(VALUES)}")  # fmt: skip
+            _require(len(self.circumplex_angles) >= 4,
+                     "scoring.circumplex_angles needs at least four values (degrees each)")
+        _require(self.n_perm >= 99, "scoring.n_perm must be >= 99, e.g. 9999")
+        _require(self.keyword_flag_points >= 0, "scoring.keyword_flag_points must be >= 0")
+
+    def angles(self) -> dict[str, float]:
+        """Degrees per value for the circumplex fit."""
+        from valuespectrum.values import CIRCUMPLEX_LAYOUTS
+
+        if self.circumplex_angles is not None:
+            return {k: float(v) for k, v in self.circumplex_angles.items()}
+        return dict(CIRCUMPLEX_LAYOUTS[self.circumplex])

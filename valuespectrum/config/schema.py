@@ -125,6 +125,13 @@ class Config:
             "platform", "recommender", "persona", "strategy", "threshold", "scoring", "plots",
         ):
             getattr(self, name).check()
+        samples, temperature = self.probe.samples, self.model.generation.temperature
+        _require(
+            samples == 1 or temperature > 0,
+            f"probe.samples={samples} asks each image {samples} times, but"
+            " model.generation.temperature=0 gives the same reply each time; set"
+            " model.generation.temperature>0 (e.g. 0.7) or probe.samples=1",
+        )
 
 
 def load_config(raw: Any) -> Config:

@@ -1,4 +1,4 @@
-"""Preference scores from per-answer rows: counts, rates, bootstrap CIs, centring, circumplex fit.
+"""Preference scores from per-answer rows: counts, rates, bootstrap CIs, centring, keywords.
 
 The paper's score is ``100 * #yes / #images`` and it reports nothing else (paper.md section 4).
 We keep that score so our numbers sit next to the paper's, but make its parts visible:
@@ -9,57 +9,104 @@ We keep that score so our numbers sit next to the paper's, but make its parts vi
   model's taste, so it never enters any score, and ``error_rate`` reports how much was lost.
   ``score_answered = 100 * yes / (yes + no)`` is the preference among clear answers only, so a
   model that refuses a lot is not read as disliking what it refused.
-* Uncertainty. 50 images per value give wide intervals; ``ci_low``/``ci_high`` are percentile
-  bootstrap intervals that resample images within each keyword (the retrieval design fixes how
-  many images each keyword contributes, so the resample must too). Several samples of one image
-  (temperature > 0, the optional ``sample`` column) stay together: the image, not the answer, is
-  the unit, and each resample recomputes the same pooled ratio as the score, so the interval is
-  centred on it. Keywords are held fixed, so the interval is conditional on the keyword list.
+* Uncertainty (``stats/bootstrap.py``). ``ci_low``/``ci_high`` come from a weighted bootstrap
+  with one weight per screenshot per replicate, shared by every value, keyword and derived score
+  the screenshot enters. ``ci_method`` says which interval: ``two_stage`` (default, for papers:
+  keywords, then images within keywords; it covers the value's score over its keyword
+  population) or ``images`` (keywords fixed; it covers the score over these keywords). Several
+  samples of one image stay together: the image, not the answer, is the unit.
 * Acquiescence. Raw yes-rates mix "says yes to everything" with preference; ``centred`` subtracts
   the model's mean over its values (ipsatization), which is what profiles should be compared on.
+* ``noise_se``: the binomial standard error √(p(1 - p)/images) of the score: what noise alone
+  gives, the baseline of the spread statistics (``probe/summary.py``).
+* Log-probabilities. Where answers carry ``yes_logprob``/``no_logprob``, ``score_logprob`` is
+  100 x the mean of p(yes)/(p(yes) + p(no)) with its own interval from the same weights. A token
+  missing from the returned top alternatives is less likely than all of them: with only "yes"
+  listed the answer counts as 1, with only "no" as 0; with neither it is left out.
+* Samples. ``flip_rate``: of the images with two or more answers, the share whose answers
+  disagree (yes vs not yes); NaN with one sample per image.
+* Keywords (``KEYWORD_COLUMNS``): each keyword's score and interval, and how far its value's
+  score moves without it (``loo_shift``). A keyword is flagged (``driver``) when that shift
+  exceeds ``keyword_flag_points`` and its interval excludes the score of the value's other
+  images; ``keyword_driver`` names the flagged keyword of largest shift, ``keyword_shift`` is
+  the largest shift of any keyword.
 """
 
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from valuespectrum.stats.bootstrap import percentile_interval, runs, stratified_ratio_bootstrap
+from valuespectrum.probe.summary import model_summary, replicate_summary
+from valuespectrum.stats.bootstrap import (
+    Layout,
+    Replicates,
+    draw_weights,
+    percentile_interval,
+    ratio_replicates,
+)
 from valuespectrum.stats.circumplex import circumplex_fit, circumplex_r
 from valuespectrum.stats.ranks import rank_correlation
 from valuespectrum.values import VALUES, HedonismGroup, check_value, higher_order_groups
 
 __all__ = [
-    "OUTCOMES", "SCORE_COLUMNS", "circumplex_fit", "circumplex_r", "model_summary",
-    "profiles_from_scores", "rank_correlation", "score_table",
+    "KEYWORD_COLUMNS", "OUTCOMES", "SCORE_COLUMNS", "Profile", "circumplex_fit", "circumplex_r",
+    "model_summary", "profiles_from_scores", "rank_correlation", "score_profile", "score_table",
 ]
 
 OUTCOMES: tuple[str, ...] = ("yes", "no", "refusal", "invalid", "error")
 REQUIRED_COLUMNS: tuple[str, ...] = ("model", "value", "keyword", "screenshot_id", "outcome")
+ANSWERED: tuple[str, ...] = ("yes", "no", "refusal", "invalid")
 
 SCORE_COLUMNS: tuple[str, ...] = (
     "model", "value", "higher_order", "score", "ci_low", "ci_high", "score_answered",
     "centred", "centred_ci_low", "centred_ci_high", "n", "n_images", "n_yes", "n_no",
     "n_refusal", "n_invalid", "n_error", "refusal_rate", "invalid_rate", "error_rate",
+    "ci_method", "noise_se", "score_logprob", "score_logprob_ci_low", "score_logprob_ci_high",
+    "n_logprob", "flip_rate", "keyword_driver", "keyword_shift",
 )  # fmt: skip
+KEYWORD_COLUMNS: tuple[str, ...] = (
+    "model", "value", "keyword", "n", "n_images", "n_yes", "score", "ci_low", "ci_high",
+    "loo_shift", "driver",
+)  # fmt: skip
+IMAGE_COLUMNS: tuple[str, ...] = (
+    "model", "value", "keyword", "screenshot_id", "n", "n_yes", "p_yes", "flipped",
+)
 
-def score_table(
-    answers: pd.DataFrame,
-    *,
-    n_boot: int = 2000,
-    ci: float = 0.95,
-    seed: int = 0,
-    hedonism_in: HedonismGroup = "openness_to_change",
-) -> pd.DataFrame:
-    """One row per (model, value) with the paper's score, its parts, a CI and the centred score.
 
-    Columns are ``SCORE_COLUMNS``. ``n`` counts answers excluding errors (rows, so several
-    samples per image count several times); ``refusal_rate`` and ``invalid_rate`` are shares of
-    ``n``; ``error_rate`` is a share of all attempts, errors included. ``higher_order`` names the
-    value's group under ``hedonism_in``. Each model's bootstrap stream is seeded from ``seed`` and
-    the model's name, so adding a model to the table leaves the other models' intervals unchanged.
+@dataclass(frozen=True)
+class Profile:
+    """Everything scored from one answers table: per value (``SCORE_COLUMNS``), per keyword
+    (``KEYWORD_COLUMNS``), per image (``IMAGE_COLUMNS``), and one summary row per model."""
+
+    scores: pd.DataFrame
+    keywords: pd.DataFrame
+    images: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def score_table(answers: pd.DataFrame, **settings: Any) -> pd.DataFrame:
+    """The per-value table of ``score_profile`` (same settings)."""
+    return score_profile(answers, **settings).scores
+
+
+def score_profile(
+    answers: pd.DataFrame, *, n_boot: int = 2000, ci: float = 0.95, seed: int = 0,
+    hedonism_in: HedonismGroup = "openness_to_change", interval: str = "two_stage",
+    angles: dict[str, float] | None = None, n_perm: int = 9999,
+    keyword_flag_points: float = 5.0,
+) -> Profile:  # fmt: skip
+    """Score every model of ``answers`` (one row per answer; see ``REQUIRED_COLUMNS``).
+
+    ``n`` counts answers excluding errors (several samples per image count several times);
+    ``refusal_rate`` and ``invalid_rate`` are shares of ``n``; ``error_rate`` is a share of all
+    attempts. Each model's bootstrap stream is seeded from ``seed`` and the model's name, so
+    adding a model leaves the other models' intervals unchanged. ``angles`` (degrees per value)
+    place the values for the circumplex fit; ``n_perm`` shufflings give its p-value.
     """
     if not 0 < ci < 1:
         raise ValueError(f"ci={ci} must lie strictly between 0 and 1, e.g. 0.95")
@@ -67,15 +114,33 @@ def score_table(
         raise ValueError(f"n_boot={n_boot} must be at least 1, e.g. 2000")
     per_image = _per_image_counts(_validated(answers))
     group_of = {v: g for g, members in higher_order_groups(hedonism_in).items() for v in members}
-    tables = [
-        _score_model(model, rows, n_boot=n_boot, ci=ci, seed=seed)
+    settings = {"n_boot": n_boot, "ci": ci, "seed": seed, "interval": interval,
+                "flag": keyword_flag_points}  # fmt: skip
+    parts = [
+        _score_model(str(model), rows, **settings)
         for model, rows in per_image.groupby("model", sort=False)
     ]
-    if not tables:
-        return pd.DataFrame(columns=list(SCORE_COLUMNS))
-    out = pd.concat(tables, ignore_index=True)
-    out["higher_order"] = out["value"].map(group_of)
-    return out[list(SCORE_COLUMNS)]
+    scores = _concat([p[0] for p in parts], SCORE_COLUMNS)
+    scores["higher_order"] = scores["value"].map(group_of)
+    summary = model_summary(scores, hedonism_in=hedonism_in, angles=angles, n_perm=n_perm,
+                            seed=seed)  # fmt: skip
+    if parts:
+        extra = pd.DataFrame([
+            replicate_summary(*p[3], hedonism_in=hedonism_in, ci=ci, n_perm=n_perm, seed=seed)
+            for p in parts
+        ])
+        summary = summary.drop(columns=[c for c in extra if c in summary and c != "model"])
+        summary = summary.merge(extra, on="model", how="left")
+        flagged = pd.concat([p[1] for p in parts]).groupby("model", sort=False)["driver"].sum()
+        summary["keywords_flagged"] = summary["model"].map(flagged).fillna(0).astype(int)
+    return Profile(scores[list(SCORE_COLUMNS)], _concat([p[1] for p in parts], KEYWORD_COLUMNS),
+                   _concat([p[2] for p in parts], IMAGE_COLUMNS), summary)  # fmt: skip
+
+
+def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame(columns=list(columns))
+    return pd.concat(frames, ignore_index=True)[list(columns)]
 
 
 def _validated(answers: pd.DataFrame) -> pd.DataFrame:
@@ -90,21 +155,37 @@ def _validated(answers: pd.DataFrame) -> pd.DataFrame:
         check_value(str(value))
     df = answers.copy()
     df["keyword"] = df["keyword"].fillna("").astype(str)
+    df["_q"] = _logprob_yes(df)
+    df["_q"] = df["_q"].where(df["outcome"] != "error")
     return df
 
 
-def _per_image_counts(df: pd.DataFrame) -> pd.DataFrame:
-    """Collapse answers to one row per (model, value, keyword, image) with outcome counts.
+def _logprob_yes(df: pd.DataFrame) -> pd.Series:
+    """p(yes)/(p(yes) + p(no)) per answer from its log-probabilities (NaN where neither)."""
+    if "yes_logprob" not in df or "no_logprob" not in df:
+        return pd.Series(np.nan, index=df.index)
+    yes = pd.to_numeric(df["yes_logprob"], errors="coerce").to_numpy(float)
+    no = pd.to_numeric(df["no_logprob"], errors="coerce").to_numpy(float)
+    with np.errstate(over="ignore"):
+        q = 1 / (1 + np.exp(np.clip(no - yes, -700, 700)))
+    q = np.where(np.isnan(yes) & ~np.isnan(no), 0.0, q)
+    q = np.where(np.isnan(no) & ~np.isnan(yes), 1.0, q)
+    return pd.Series(q, index=df.index)
 
-    Rows are sorted by model, value (circumplex order) and keyword, so the bootstrap layout and
-    the output order do not depend on the input's row order; models keep first-seen order.
-    """
+
+def _per_image_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """Collapse answers to one row per (model, value, keyword, image) with outcome counts and
+    the summed log-probability score; sorted by model (first seen), value (circumplex order),
+    keyword and image, so the layout does not depend on the input's row order."""
     keys = ["model", "value", "keyword", "screenshot_id"]
     counts = (
         pd.crosstab([df[k] for k in keys], df["outcome"])
         .reindex(columns=list(OUTCOMES), fill_value=0)
-        .reset_index()
     )
+    grouped = df.groupby(keys, sort=False)["_q"]
+    counts["q_sum"] = grouped.sum().reindex(counts.index).to_numpy(float)
+    counts["q_n"] = grouped.count().reindex(counts.index).to_numpy(float)
+    counts = counts.reset_index()
     counts.columns.name = None
     model_rank = {m: i for i, m in enumerate(pd.unique(df["model"]))}
     counts["_m"] = counts["model"].map(model_rank)
@@ -114,40 +195,126 @@ def _per_image_counts(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _score_model(
-    model: str, rows: pd.DataFrame, *, n_boot: int, ci: float, seed: int
-) -> pd.DataFrame:
-    """Scores and bootstrap intervals for one model's values (rows already per image, sorted)."""
+    model: str, rows: pd.DataFrame, *, n_boot: int, ci: float, seed: int, interval: str,
+    flag: float,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, tuple]:  # fmt: skip
+    """Per-value, per-keyword and per-image tables of one model (rows per image, sorted), and
+    what the replicate summary needs."""
     yes = rows["yes"].to_numpy(float)
-    valid = rows[["yes", "no", "refusal", "invalid"]].sum(axis=1).to_numpy(float)
-    _, value_starts = runs(rows["value"].to_numpy())
-    _, s_starts = runs(rows.groupby(["value", "keyword"], sort=False).ngroup().to_numpy())
-    s_sizes = np.diff(np.append(s_starts, len(rows)))
-    offset = np.repeat(s_starts, s_sizes)
-    size = np.repeat(s_sizes, s_sizes)
+    valid = rows[list(ANSWERED)].sum(axis=1).to_numpy(float)
+    values = list(pd.unique(rows["value"]))
+    strata = rows.groupby(["value", "keyword"], sort=False).ngroup().to_numpy()
+    first = np.unique(strata, return_index=True)[1]
+    layout = Layout(
+        unit=pd.factorize(rows["screenshot_id"])[0],
+        strata=strata,
+        groups=np.array([values.index(v) for v in rows["value"].to_numpy()[first]]),
+    )
+    rng = np.random.default_rng([seed, zlib.crc32(model.encode())])
+    weights = draw_weights(layout, n_boot, rng)
+    main = ratio_replicates(yes, valid, layout, weights, method=interval, ci=ci)
+    q_n = rows["q_n"].to_numpy(float)
+    lp = None
+    if q_n.sum() > 0:
+        lp = ratio_replicates(rows["q_sum"].to_numpy(float), q_n, layout, weights,
+                              method=interval, ci=ci)  # fmt: skip
 
-    rng = np.random.default_rng([seed, zlib.crc32(str(model).encode())])
-    boot = stratified_ratio_bootstrap(yes, valid, offset, size, value_starts, n_boot, rng)
     lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
-    with np.errstate(invalid="ignore"):  # a value with nothing answered leaves the model's mean
-        answered = (~np.isnan(boot)).sum(axis=1, keepdims=True)
-        centred_boot = boot - np.nansum(boot, axis=1, keepdims=True) / answered
-
-    # First-seen order = circumplex order of the sorted rows = column order of ``boot``.
     sums = rows.groupby("value", sort=False)[list(OUTCOMES)].sum()
     out = sums.rename(columns={o: f"n_{o}" for o in OUTCOMES}).reset_index()
     out.insert(0, "model", model)
-    out["n"] = out[["n_yes", "n_no", "n_refusal", "n_invalid"]].sum(axis=1)
-    out["n_images"] = np.diff(np.append(value_starts, len(rows)))
+    out.insert(2, "higher_order", None)
+    out["n"] = out[[f"n_{o}" for o in ANSWERED]].sum(axis=1)
+    out["n_images"] = np.bincount(layout.groups[strata], minlength=len(values))
+    answered_images = np.bincount(layout.groups[strata], valid > 0, len(values))
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["score"] = 100 * out["n_yes"] / out["n"].where(out["n"] > 0)
+        n = out["n"].where(out["n"] > 0)
+        out["score"] = main.point
         out["score_answered"] = 100 * out["n_yes"] / (out["n_yes"] + out["n_no"]).replace(0, np.nan)
-        out["refusal_rate"] = out["n_refusal"] / out["n"].where(out["n"] > 0)
-        out["invalid_rate"] = out["n_invalid"] / out["n"].where(out["n"] > 0)
+        out["refusal_rate"] = out["n_refusal"] / n
+        out["invalid_rate"] = out["n_invalid"] / n
         out["error_rate"] = out["n_error"] / (out["n"] + out["n_error"]).replace(0, np.nan)
-    out["ci_low"], out["ci_high"] = percentile_interval(boot, lo_q, hi_q)
+        p = main.point / 100
+        out["noise_se"] = 100 * np.sqrt(p * (1 - p) / np.where(answered_images > 0,
+                                                               answered_images, np.nan))
+    out["ci_low"], out["ci_high"] = percentile_interval(main.groups, lo_q, hi_q)
+    out["ci_method"] = interval
+    answered = (~np.isnan(main.groups)).sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a value without answers is left out
+        centred = main.groups - np.nansum(main.groups, axis=1, keepdims=True) / answered
     out["centred"] = out["score"] - out["score"].mean()
-    out["centred_ci_low"], out["centred_ci_high"] = percentile_interval(centred_boot, lo_q, hi_q)
-    return out
+    out["centred_ci_low"], out["centred_ci_high"] = percentile_interval(centred, lo_q, hi_q)
+    _add_logprob(out, lp, rows, layout, lo_q, hi_q)
+    out["flip_rate"] = _flip_rates(rows, valid, layout, strata, len(values))
+    keywords = _keyword_table(model, rows, main, layout, valid, flag, lo_q, hi_q)
+    ranked = keywords.assign(_abs=keywords["loo_shift"].abs()).sort_values("_abs")
+    largest = ranked.groupby("value", sort=False).tail(1).set_index("value")
+    flagged = ranked[ranked["driver"]].groupby("value", sort=False).tail(1).set_index("value")
+    out["keyword_shift"] = out["value"].map(largest["loo_shift"])
+    out["keyword_driver"] = out["value"].map(flagged["keyword"])
+    images = _image_table(model, rows, valid)
+    units = (layout.groups[strata], yes, valid, layout.unit)
+    return out, keywords, images, (model, values, main, units)
+
+
+def _add_logprob(out, lp: Replicates | None, rows, layout, lo_q, hi_q) -> None:
+    if lp is None:
+        out["score_logprob"] = out["score_logprob_ci_low"] = out["score_logprob_ci_high"] = np.nan
+        out["n_logprob"] = 0
+        return
+    out["score_logprob"] = lp.point
+    out["score_logprob_ci_low"], out["score_logprob_ci_high"] = percentile_interval(
+        lp.groups, lo_q, hi_q
+    )
+    out["n_logprob"] = np.bincount(layout.groups[layout.strata], rows["q_n"].to_numpy(float),
+                                   len(out)).astype(int)  # fmt: skip
+
+
+def _flip_rates(rows, valid, layout, strata, n_values) -> np.ndarray:
+    """Per value: share of images with >= 2 answers whose answers disagree (NaN if none)."""
+    multi = valid >= 2
+    flipped = multi & (rows["yes"].to_numpy(float) > 0) & (rows["yes"].to_numpy(float) < valid)
+    group = layout.groups[strata]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.bincount(group, flipped, n_values) / np.bincount(group, multi, n_values)
+    return np.where(np.bincount(group, multi, n_values) > 0, rate, np.nan)
+
+
+def _keyword_table(model, rows, main: Replicates, layout, valid, flag, lo_q, hi_q):
+    """One row per keyword: its score and interval and its value's leave-one-out shift."""
+    first = np.unique(layout.strata, return_index=True)[1]
+    kw = rows.iloc[first][["value", "keyword"]].reset_index(drop=True)
+    kw.insert(0, "model", model)
+    k = layout.n_strata
+    kw["n"] = np.bincount(layout.strata, valid, k).astype(int)
+    kw["n_images"] = np.bincount(layout.strata, minlength=k)
+    kw["n_yes"] = np.bincount(layout.strata, rows["yes"].to_numpy(float), k).astype(int)
+    kw["score"] = main.stratum_point
+    kw["ci_low"], kw["ci_high"] = percentile_interval(main.strata, lo_q, hi_q)
+    n_v = np.bincount(layout.groups, kw["n"], layout.n_groups)[layout.groups]
+    y_v = np.bincount(layout.groups, kw["n_yes"], layout.n_groups)[layout.groups]
+    rest = n_v - kw["n"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loo = np.where(rest > 0, 100 * (y_v - kw["n_yes"]) / rest, np.nan)
+    kw["loo_shift"] = loo - main.point[layout.groups]
+    # A keyword drives its value when dropping it moves the score by more than ``flag`` points
+    # and its own interval excludes the rest of the value's images: at k=5 a keyword of 2/5 in a
+    # value at 86 shifts it by 5 points by chance alone (5% of such keywords).
+    outside = (loo < kw["ci_low"].to_numpy(float)) | (loo > kw["ci_high"].to_numpy(float))
+    kw["driver"] = (kw["loo_shift"].abs() > flag).to_numpy() & outside
+    return kw
+
+
+def _image_table(model, rows, valid) -> pd.DataFrame:
+    """One row per (value, keyword, image): its answers, p(yes) and whether samples disagree."""
+    img = rows[["value", "keyword", "screenshot_id"]].copy()
+    img.insert(0, "model", model)
+    img["n"] = valid.astype(int)
+    img["n_yes"] = rows["yes"].to_numpy(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        img["p_yes"] = np.where(valid > 0, img["n_yes"] / np.where(valid > 0, valid, 1), np.nan)
+    img["flipped"] = (valid >= 2) & (img["n_yes"] > 0) & (img["n_yes"] < valid)
+    return img
 
 
 def profiles_from_scores(
@@ -158,35 +325,3 @@ def profiles_from_scores(
         str(model): dict(zip(rows["value"], rows[column].astype(float), strict=True))
         for model, rows in scores.groupby("model", sort=False)
     }
-
-
-def model_summary(
-    scores: pd.DataFrame, hedonism_in: HedonismGroup = "openness_to_change"
-) -> pd.DataFrame:
-    """One row per model: mean, std (ddof=1), higher-order scores and circumplex consistency.
-
-    ``std`` is the sample std over the model's value scores, the convention that reproduces the
-    paper's reported stds. Each higher-order score is the mean of its members' scores; the
-    ``*_centred`` versions subtract the model's mean, so they read as "above/below this model's
-    usual yes-rate". ``circumplex_r`` and ``circumplex_fit`` are described in their functions.
-    """
-    groups = higher_order_groups(hedonism_in)
-    rows = []
-    for model, profile in profiles_from_scores(scores).items():
-        s = pd.Series(profile, dtype=float).dropna()
-        row: dict[str, object] = {
-            "model": model,
-            "n_values": len(s),
-            "mean": s.mean(),
-            "std": s.std(ddof=1),
-        }
-        for name, members in groups.items():
-            row[name] = s.reindex(members).mean()
-        for name in groups:
-            row[f"{name}_centred"] = row[name] - row["mean"]
-        row["circumplex_r"] = circumplex_r(profile)
-        row["circumplex_fit"], row["circumplex_peak"] = circumplex_fit(profile)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-

@@ -20,16 +20,30 @@ def figure_files(formats) -> tuple[str, ...]:
     return tuple(f"{stem}.{fmt}" for stem in FIGURES for fmt in formats)
 
 
+# What each interval method covers, for the table's caption (stats/bootstrap.py).
+CI_METHODS = {
+    "two_stage": "two-stage bootstrap (keywords, then images within keywords): the value's score"
+    " over its keyword population",
+    "images": "image bootstrap within fixed keywords: the value's score over these keywords",
+}
+
+
 def render_table(
-    scores, summary, *, label: str, true_profile=None, rho=None, probe_run: str = ""
-) -> str:
-    """The profile as a plain-text table; simulated results say so in the title."""
+    scores, summary, *, label: str, true_profile=None, rho=None, probe_run: str = "",
+    n_boot: int | None = None, keywords=None, flag_points: float | None = None,
+) -> str:  # fmt: skip
+    """The profile as a plain-text table; simulated results say so in the title. Under it: what
+    the intervals cover, the spread against binomial noise, the homogeneity test, the circumplex
+    fit and any keyword that drives its value."""
     head = f"Value profile: {label}, probe run {probe_run}"
     if true_profile:
         head += f"\n{SIMULATED_NOTE}"
+    titles = {"score_logprob": "p(yes)", "flip_rate": "flip"}
+    extra = [c for c in titles if c in scores and scores[c].notna().any()]
     cols = (
         f"{'value':16}{'score':>7}{'95% CI':>15}{'centred':>9}{'n':>5}{'refus':>7}"
-        f"{'inval':>7}{'error':>7}" + (f"{'true':>7}" if true_profile else "")
+        f"{'inval':>7}{'error':>7}" + "".join(f"{titles[c]:>8}" for c in extra)
+        + (f"{'true':>7}" if true_profile else "")
     )
     lines = [head, cols, "-" * len(cols)]
     by_value = {r.value: r for r in scores.itertuples()}
@@ -42,17 +56,66 @@ def render_table(
             f"{_f(r.centred, signed=True):>9}{int(r.n):>5}{_pct(r.refusal_rate):>7}"
             f"{_pct(r.invalid_rate):>7}{_pct(r.error_rate):>7}"
         )
+        line += "".join(
+            f"{_f(getattr(r, c)) if c == 'score_logprob' else _pct(getattr(r, c)):>8}"
+            for c in extra
+        )
         if true_profile:
             line += f"{true_profile.get(v, float('nan')):>7.0f}"
         lines.append(line)
     lines.append("-" * len(cols))
-    lines.append(
-        f"mean {_f(summary['mean'])}  std (ddof=1) {_f(summary['std'])}  "
-        f"circumplex r {summary['circumplex_r']:+.2f}"
-    )
+    lines += _caption(scores, summary, n_boot)
+    lines += _keyword_lines(keywords, flag_points)
     if rho is not None:
         lines.append(f"Spearman rho, recovered vs true profile: {rho:+.2f}")
     return "\n".join(lines)
+
+
+def _caption(scores, summary, n_boot) -> list[str]:
+    methods = [m for m in dict.fromkeys(scores.get("ci_method", [])) if isinstance(m, str)]
+    how = "; ".join(CI_METHODS.get(m, m) for m in methods) or "bootstrap"
+    reps = f", {n_boot} replicates" if n_boot else ""
+    lines = [f"95% CI: {how}{reps}"]
+    lines.append(
+        f"mean {_f(summary['mean'])}  std (ddof=1) {_f(summary['std'])}  noise-corrected std "
+        f"{_f(summary.get('std_noise_corrected'))} [{_f(summary.get('std_ci_low'))}, "
+        f"{_f(summary.get('std_ci_high'))}]  binomial noise alone {_f(summary.get('noise_std'))}"
+    )
+    p, method = summary.get("homogeneity_p"), summary.get("homogeneity_method", "chi-square")
+    lines.append(
+        f"homogeneity (one yes-rate for all values?): p {_p(p)} ({method}, X2 "
+        f"{_f(summary.get('homogeneity_chi2'))}, df {summary.get('homogeneity_df', '-')})"
+    )
+    fit, peak = summary.get("circumplex_fit"), summary.get("circumplex_peak")
+    lines.append(
+        f"circumplex: one cosine explains {_pct(fit)} of the centred profile's variance"
+        f" (permutation p {_p(summary.get('circumplex_p'))})"
+        + (f", peak near {LABELS.get(peak, peak)}" if isinstance(peak, str) else "")
+    )
+    flip = summary.get("flip_rate")
+    if flip is not None and flip == flip:
+        lines.append(f"flip rate (images whose samples disagree): {_pct(flip)}")
+    return lines
+
+
+def _keyword_lines(keywords, flag_points) -> list[str]:
+    if keywords is None or len(keywords) == 0:
+        return []
+    rule = f" (leaving it out moves the score > {flag_points:g} points)" if flag_points else ""
+    flagged = keywords[keywords["driver"].astype(bool)]
+    if flagged.empty:
+        return [f"keywords driving a value{rule}: none"]
+    items = ", ".join(
+        f"{LABELS.get(r.value, r.value)}/{r.keyword} ({r.loo_shift:+.1f})"
+        for r in flagged.itertuples()
+    )
+    return [f"keywords driving a value{rule}: {items}"]
+
+
+def _p(x: Any) -> str:
+    if x is None or x != x:
+        return "-"
+    return "< 0.0001" if x < 1e-4 else f"{x:.4f}" if x < 0.01 else f"{x:.2f}"
 
 
 def _f(x: Any, signed: bool = False) -> str:

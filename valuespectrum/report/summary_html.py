@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from valuespectrum.report.profile import SIMULATED_NOTE
+from valuespectrum.report.profile import CI_METHODS, SIMULATED_NOTE
 from valuespectrum.values import LABELS, VALUES
 
 STYLE = """
@@ -58,7 +58,12 @@ def summary_html(
     facts = [
         f"mean {_num(summary['mean'])}",
         f"std (ddof=1) {_num(summary['std'])}",
-        f"circumplex r {_num(summary['circumplex_r'], signed=True, digits=2)}",
+        f"noise-corrected std {_num(summary.get('std_noise_corrected'))} "
+        f"[{_num(summary.get('std_ci_low'))}, {_num(summary.get('std_ci_high'))}]",
+        f"binomial noise alone {_num(summary.get('noise_std'))}",
+        f"homogeneity p {_num(summary.get('homogeneity_p'), digits=4)}",
+        f"circumplex fit {_pct(summary.get('circumplex_fit'))} "
+        f"(p {_num(summary.get('circumplex_p'), digits=3)})",
     ]
     if rho is not None:
         facts.append(f"Spearman rho, recovered vs true profile {_num(rho, signed=True, digits=2)}")
@@ -74,6 +79,8 @@ def summary_html(
         "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>",
         "<tbody>" + "".join(rows) + "</tbody></table>",
         "<p>" + html.escape(" · ".join(facts)) + "</p>",
+        *(f"<p>95% CI: {html.escape(CI_METHODS.get(m, m))}</p>"
+          for m in dict.fromkeys(scores.get("ci_method", [])) if isinstance(m, str)),
     ]
     if radar_png is not None and radar_png.is_file():
         data = base64.b64encode(radar_png.read_bytes()).decode("ascii")

@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 # log file only, so the terminal shows the table once (printed), not twice.
 results_log = logging.getLogger("valuespectrum.results")
 # What one probe result folder holds besides its figures (and what is logged of it).
-TABLE_FILES = ("summary.html", "answers.parquet", "answers.csv", "scores.parquet", "scores.csv")
+TABLE_FILES = ("summary.html", "answers.parquet", "answers.csv", "keywords.parquet", "keywords.csv",
+               "images.parquet", "images.csv", "scores.parquet", "scores.csv")
 
 
 def result_files(cfg) -> tuple[str, ...]:
@@ -175,25 +176,32 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
     cfg = ctx.cfg
     frame = pd.DataFrame(list(answers), columns=list(ANSWER_COLUMNS))
     frame["model"] = cfg.model.name
+    with ctx.store.connect() as con:
+        logprobs = ProbeStore.logprobs(con, frame["fingerprint"].unique().tolist())
+    if logprobs:  # a second score from p(yes)/(p(yes)+p(no)) where the backend returned them
+        pairs = frame["fingerprint"].map(logprobs)
+        frame["yes_logprob"] = pairs.map(lambda p: p[0] if isinstance(p, tuple) else None)
+        frame["no_logprob"] = pairs.map(lambda p: p[1] if isinstance(p, tuple) else None)
     true_profile = cfg.model.true_profile
     folder = _results_folder(ctx, probe_run, answers)
-    cached = folder / "scores.parquet"
-    result = score_answers(
-        frame, n_boot=cfg.probe.n_boot, seed=cfg.seed, hedonism_in=cfg.scoring.hedonism_in,
-        true_profile=true_profile, scores=pd.read_parquet(cached) if cached.exists() else None,
-    )
-    if cfg.retrieve.k == 1:
-        log.warning("retrieve.k=1: one image per keyword, so the bootstrap CIs (images resampled"
-                    " within keywords) have zero width; use k >= 2 for intervals")
+    settings = _scoring_settings(cfg)
+    result = score_answers(frame, true_profile=true_profile, **settings)
+    if cfg.retrieve.k == 1 and cfg.scoring.interval == "images":
+        log.warning("retrieve.k=1 with scoring.interval=images: one image per keyword, so the"
+                    " image-level intervals rest on the smoothing prior alone; use k >= 2 or"
+                    " scoring.interval=two_stage")
     with ctx.store.connect() as con:
-        ProbeStore.replace_scores(con, probe_run, _scoring_settings(cfg), result.scores)
+        key = ProbeStore.replace_scores(con, probe_run, settings, result.scores)
+        ProbeStore.replace_keyword_scores(con, probe_run, key, result.keywords)
     table = render_table(
         result.scores, result.summary, label=cfg.model.label or cfg.model.name,
         true_profile=true_profile, rho=result.rho, probe_run=probe_run,
+        n_boot=cfg.probe.n_boot, keywords=result.keywords,
+        flag_points=cfg.scoring.keyword_flag_points,
     )
     print(table)
     results_log.info("value profile\n%s", table)
-    if not cached.exists():
+    if not (folder / "scores.parquet").exists():
         label = cfg.model.label or cfg.model.name
 
         def write(tmp: Path) -> None:
@@ -202,15 +210,17 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
                 true_profile=true_profile, formats=cfg.plots.formats,
             )
             _write_summary(tmp, cfg, result, probe_run, true_profile)
-            for name, rows in (("answers", frame), ("scores", result.scores)):
+            tables = (("answers", frame), ("keywords", result.keywords),
+                      ("images", result.images), ("scores", result.scores))  # fmt: skip
+            for name, rows in tables:  # scores.parquet last: the completion mark
                 rows.to_csv(tmp / f"{name}.csv", index=False)  # previewed in MLflow's UI
-            frame.to_parquet(tmp / "answers.parquet", index=False)
-            result.scores.to_parquet(tmp / "scores.parquet", index=False)  # the completion mark
+                rows.to_parquet(tmp / f"{name}.parquet", index=False)
 
         fill_once(folder, write, mark="scores.parquet", lock=ctx.store.lock)
     if _log_results(ctx, folder, probe_run):
-        scores = result.scores.astype(object).where(result.scores.notna(), None)  # NaN: no JSON
-        ctx.tracker.log_table(scores, "probe/scores_table.json")
+        for name, rows in (("scores", result.scores), ("keywords", result.keywords)):
+            rows = rows.astype(object).where(rows.notna(), None)  # NaN: no JSON
+            ctx.tracker.log_table(rows, f"probe/{name}_table.json")
     return profile_metrics(result, frame)
 
 
@@ -232,8 +242,14 @@ def _results_folder(ctx, probe_run: str, answers) -> Path:
 
 
 def _scoring_settings(cfg) -> dict:
-    """Everything besides the answers that shapes the score rows (their key in ``scores``)."""
-    return {"n_boot": cfg.probe.n_boot, "seed": cfg.seed, "hedonism_in": cfg.scoring.hedonism_in}
+    """Everything besides the answers that shapes the score rows (their key in ``scores``), as
+    ``score_profile`` takes it. Rows scored before a setting existed keep their own key."""
+    sc = cfg.scoring
+    return {
+        "n_boot": cfg.probe.n_boot, "seed": cfg.seed, "hedonism_in": sc.hedonism_in,
+        "interval": sc.interval, "angles": sc.angles(), "n_perm": sc.n_perm,
+        "keyword_flag_points": sc.keyword_flag_points,
+    }
 
 
 def _log_results(ctx, folder: Path, probe_run: str) -> bool:

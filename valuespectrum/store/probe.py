@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from valuespectrum.store.rows import _plain, content_id, insert_rows, now_utc
-from valuespectrum.store.schema import SCORE_COLUMNS
+from valuespectrum.store.schema import KEYWORD_COLUMNS, SCORE_COLUMNS
 
 
 class ProbeStore:
@@ -80,6 +80,33 @@ class ProbeStore:
         if rows:
             insert_rows(con, "scores", rows)
         return key
+
+    @staticmethod
+    def replace_keyword_scores(con: Any, probe_run: str, scoring_key: str, keywords: Any) -> None:
+        """Rewrite the keyword rows of one score set (``KEYWORD_COLUMNS``)."""
+        con.execute(
+            "DELETE FROM keyword_scores WHERE probe_run = ? AND scoring_key = ?",
+            [probe_run, scoring_key],
+        )
+        rows = [
+            (probe_run, scoring_key, *[_plain(getattr(r, c)) for c in KEYWORD_COLUMNS])
+            for r in keywords.itertuples()
+        ]
+        if rows:
+            insert_rows(con, "keyword_scores", rows)
+
+    @staticmethod
+    def logprobs(con: Any, fingerprints: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+        """fingerprint -> (yes_logprob, no_logprob) of the cached responses that have one."""
+        if not fingerprints:
+            return {}
+        res = con.execute(
+            "SELECT fingerprint, yes_logprob, no_logprob FROM responses "
+            "WHERE list_contains(?, fingerprint) "
+            "AND (yes_logprob IS NOT NULL OR no_logprob IS NOT NULL)",
+            [list(fingerprints)],
+        ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in res}
 
     @staticmethod
     def cost(con: Any, fingerprints: Sequence[str]) -> float | None:

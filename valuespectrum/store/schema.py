@@ -23,6 +23,27 @@ SCORES_DDL = """CREATE TABLE IF NOT EXISTS {table} (
     PRIMARY KEY (probe_run, scoring_key, value)
 )"""
 
+# Score columns added after the table was first shipped, appended in this order by ALTER TABLE
+# (so fresh, upgraded and migrated tables all have the same column order); NULL in older rows.
+SCORES_ADDED: tuple[tuple[str, str], ...] = (
+    ("ci_method", "VARCHAR"),            # two_stage | images (NULL: the old within-keyword one)
+    ("noise_se", "DOUBLE"),              # binomial standard error of the score, points
+    ("score_logprob", "DOUBLE"),         # 100 x mean p(yes)/(p(yes)+p(no)), where logprobs exist
+    ("score_logprob_ci_low", "DOUBLE"),
+    ("score_logprob_ci_high", "DOUBLE"),
+    ("n_logprob", "INTEGER"),
+    ("flip_rate", "DOUBLE"),             # share of multi-sample images whose samples disagree
+    ("keyword_driver", "VARCHAR"),       # the flagged keyword that moves the value most
+    ("keyword_shift", "DOUBLE"),         # the largest leave-one-keyword-out change, points
+)
+
+
+def added_score_columns(table: str) -> tuple[str, ...]:
+    return tuple(
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}" for name, kind in SCORES_ADDED
+    )
+
+
 DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS screenshots (
         id BIGINT PRIMARY KEY,          -- first 60 bits of sha256: the key in every vector index
@@ -133,17 +154,37 @@ DDL: tuple[str, ...] = (
         created_at TIMESTAMPTZ NOT NULL
     )""",
     SCORES_DDL.format(table="scores"),
+    *added_score_columns("scores"),
+    # One row per keyword of a score set: its score, interval and how far its value moves
+    # without it (scoring.KEYWORD_COLUMNS).
+    """CREATE TABLE IF NOT EXISTS keyword_scores (
+        probe_run VARCHAR NOT NULL,
+        scoring_key VARCHAR NOT NULL,
+        model VARCHAR NOT NULL,
+        value VARCHAR NOT NULL,
+        keyword VARCHAR NOT NULL,
+        n INTEGER, n_images INTEGER, n_yes INTEGER,
+        score DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
+        loo_shift DOUBLE,               -- value's score without this keyword, minus with it
+        driver BOOLEAN,                 -- flagged as driving its value
+        PRIMARY KEY (probe_run, scoring_key, value, keyword)
+    )""",
 )
 
 SCORE_COLUMNS: tuple[str, ...] = (
     "model", "value", "higher_order", "score", "ci_low", "ci_high", "score_answered", "centred",
     "centred_ci_low", "centred_ci_high", "n", "n_images", "n_yes", "n_no", "n_refusal",
     "n_invalid", "n_error", "refusal_rate", "invalid_rate", "error_rate",
+    *(name for name, _ in SCORES_ADDED),
+)
+KEYWORD_COLUMNS: tuple[str, ...] = (
+    "model", "value", "keyword", "n", "n_images", "n_yes", "score", "ci_low", "ci_high",
+    "loo_shift", "driver",
 )
 
 TABLES: tuple[str, ...] = (
     "screenshots", "rejected_inputs", "embeddings", "retrievals", "responses", "call_errors",
-    "answers", "probe_runs", "scores",
+    "answers", "probe_runs", "scores", "keyword_scores",
 )
 LEGACY_SCORING_KEY = "legacy"
 
@@ -168,6 +209,8 @@ def migrate(con: Any) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(SCORES_DDL.format(table="scores_migrating"))
+        for statement in added_score_columns("scores_migrating"):
+            con.execute(statement)
         con.execute(
             "INSERT INTO scores_migrating BY NAME "
             f"SELECT *, '{LEGACY_SCORING_KEY}' AS scoring_key FROM scores"
