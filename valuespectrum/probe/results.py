@@ -6,30 +6,61 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from valuespectrum.probe.scoring import model_summary, rank_correlation, score_table
+from valuespectrum.probe.judge import agreement
+from valuespectrum.probe.scoring import (
+    expected_scores,
+    model_summary,
+    rank_correlation,
+    score_table,
+)
 
 
 @dataclass(frozen=True)
 class ProbeScores:
-    """The scores table, the model summary row, and rho against a known true profile."""
+    """The scores table, the model summary row, and rho against a known true profile.
+
+    For a simulated respondent, ``mae`` is the mean absolute error against its true profile,
+    ``expected`` the score each value should get from its own p(yes) on the images it was shown
+    (``scoring.expected_scores``) and ``expected_in_ci`` how many values' CIs hold it.
+    """
 
     scores: Any  # pandas DataFrame, columns scoring.SCORE_COLUMNS
     summary: Any  # pandas Series: mean, std, circumplex_r, higher-order scores
     rho: float | None
+    mae: float | None = None
+    expected: dict[str, float] | None = None
+    expected_in_ci: int | None = None
+    mae_expected: float | None = None
 
 
 def score_answers(
     frame, *, n_boot: int, seed: int, hedonism_in: str, true_profile: Mapping[str, float] | None,
-    scores=None,
+    scores=None, expectations=None,
 ) -> ProbeScores:
-    """Score ``frame`` (one row per answer), or take the already computed ``scores``."""
+    """Score ``frame`` (one row per answer), or take the already computed ``scores``;
+    ``expectations`` (see ``scoring.expected_scores``) adds the known-truth check."""
     if scores is None:
         scores = score_table(frame, n_boot=n_boot, seed=seed, hedonism_in=hedonism_in)
     summary = model_summary(scores, hedonism_in=hedonism_in).iloc[0]
-    rho = None
+    profile = {r.value: float(r.score) for r in scores.itertuples()}
+    rho = mae = None
     if true_profile:
-        rho = rank_correlation({r.value: r.score for r in scores.itertuples()}, true_profile)
-    return ProbeScores(scores, summary, rho)
+        rho = rank_correlation(profile, true_profile)
+        mae = _mae(profile, true_profile)
+    if expectations is None:
+        return ProbeScores(scores, summary, rho, mae)
+    table = expected_scores(expectations)
+    expected = dict(zip(table["value"], table["expected"].astype(float), strict=True))
+    inside = sum(
+        int(r.ci_low <= expected[r.value] <= r.ci_high)
+        for r in scores.itertuples() if r.value in expected
+    )
+    return ProbeScores(scores, summary, rho, mae, expected, inside, _mae(profile, expected))
+
+
+def _mae(profile: Mapping[str, float], other: Mapping[str, float]) -> float:
+    shared = [v for v in profile if v in other and profile[v] == profile[v]]
+    return sum(abs(profile[v] - other[v]) for v in shared) / len(shared) if shared else float("nan")
 
 
 # Per-value columns of the scores table and their metric names, ``<name>/<value>``: all begin
@@ -42,26 +73,54 @@ SUMMARY = (
     "mean", "std", "circumplex_r",
     "openness_to_change", "self_enhancement", "conservation", "self_transcendence",
 )
+OUTCOME_COUNTS = ("yes", "no", "refusal", "invalid", "no_image", "error")
 
 
 def profile_metrics(result: ProbeScores, frame) -> dict[str, float]:
     """The profile as flat metrics: per value ``score/<value>``, ``score_ci_low/<value>``,
     ``score_ci_high/<value>``, ``score_centred/<value>``, ``score_n/<value>`` (answers behind
-    the score); ``summary/<name>``: mean, std, circumplex_r, the four higher-order scores, the
-    error / refusal / invalid rates and rho_true_profile; the answer outcomes as
-    ``usage/n_<outcome>``."""
+    the score), ``score_expected/<value>`` (simulated respondent); ``summary/<name>``: mean,
+    std, circumplex_r, the four higher-order scores, the error / refusal / invalid / no_image
+    rates, rho_true_profile, mae_true_profile, expected_in_ci and mae_expected; the answer
+    outcomes as ``usage/n_<outcome>``; and ``parsing_metrics``."""
     metrics: dict[str, float] = {}
     for r in result.scores.itertuples():
         for column, name in PER_VALUE.items():
             metrics[f"{name}/{r.value}"] = float(getattr(r, column))
     counts = frame["outcome"].value_counts()
     n_all = len(frame)
-    for outcome in ("yes", "no", "refusal", "invalid", "error"):
+    for outcome in OUTCOME_COUNTS:
         metrics[f"usage/n_{outcome}"] = float(counts.get(outcome, 0))
     for key in SUMMARY:
         metrics[f"summary/{key}"] = float(result.summary[key])
-    for outcome in ("error", "refusal", "invalid"):
+    for outcome in ("error", "refusal", "invalid", "no_image"):
         metrics[f"summary/{outcome}_rate"] = counts.get(outcome, 0) / n_all if n_all else 0.0
     if result.rho is not None:
         metrics["summary/rho_true_profile"] = result.rho
+    if result.mae is not None:
+        metrics["summary/mae_true_profile"] = result.mae
+    if result.expected is not None:
+        for value, expected in result.expected.items():
+            metrics[f"score_expected/{value}"] = expected
+        metrics["summary/expected_in_ci"] = float(result.expected_in_ci or 0)
+        metrics["summary/mae_expected"] = float(result.mae_expected or 0.0)
+    metrics.update(parsing_metrics(frame))
     return metrics
+
+
+def parsing_metrics(frame) -> dict[str, float]:
+    """How the replies were read: the judge's work and its agreement with the rules
+    (``usage/judge_*``, ``summary/judge_agreement``), and under ``parsing.mode=prototype`` the
+    share of replies the strict rules read the same (``summary/prototype_agreement``)."""
+    out: dict[str, float] = {}
+    if "judge_outcome" in frame and frame["judge_outcome"].notna().any():
+        stats = agreement(zip(frame["rule_outcome"], frame["judge_outcome"], strict=True))
+        for key in ("judged", "decided", "failed", "sampled"):
+            out[f"usage/judge_{key}"] = float(stats[key])
+        if stats["sampled"]:
+            out["summary/judge_agreement"] = stats["agreement"]
+    prototype = frame[frame["decided_by"] == "prototype"] if "decided_by" in frame else frame[:0]
+    if len(prototype):
+        same = (prototype["outcome"] == prototype["rule_outcome"]).mean()
+        out["summary/prototype_agreement"] = float(same)
+    return out

@@ -16,9 +16,11 @@ FIGURES = ("radar.png", "radar.pdf", "scores.png", "scores.pdf")
 
 
 def render_table(
-    scores, summary, *, label: str, true_profile=None, rho=None, probe_run: str = ""
+    scores, summary, *, label: str, true_profile=None, rho=None, probe_run: str = "",
+    notes: tuple[str, ...] | list[str] = (),
 ) -> str:
-    """The profile as a plain-text table; simulated results say so in the title."""
+    """The profile as a plain-text table; simulated results say so in the title. ``notes``
+    (``report.readings``) are printed under it."""
     head = f"Value profile: {label}, probe run {probe_run}"
     if true_profile:
         head += f"\n{SIMULATED_NOTE}"
@@ -47,6 +49,7 @@ def render_table(
     )
     if rho is not None:
         lines.append(f"Spearman rho, recovered vs true profile: {rho:+.2f}")
+    lines.extend(notes)
     return "\n".join(lines)
 
 

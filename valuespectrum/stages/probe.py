@@ -3,8 +3,9 @@
 Steps: resolve the retrieval run -> encode each screenshot once -> decision calls (cached by
 request fingerprint; only missing calls are made, each written to the cache the moment it
 lands) -> "why" calls in the same conversation -> optional descriptions -> parse every decision
-into yes / no / refusal / invalid (a failed call is ``error``, never a "no") -> answers and
-scores tables, MLflow metrics, a printed table and the radar / bar plots.
+into yes / no / refusal / no_image / invalid (a failed call is ``error``, never a "no"; with
+``parsing.judge`` a judge model labels what the rules leave invalid) -> answers and scores
+tables, MLflow metrics, a printed table and the radar / bar plots.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from valuespectrum.models.registry import build_model, generation_params
 from valuespectrum.probe.ask import CallStats, ask
 from valuespectrum.probe.encoding import encode_images
+from valuespectrum.probe.judging import judge_replies
 from valuespectrum.probe.plan import (
     ANSWER_COLUMNS,
     Call,
@@ -64,6 +66,7 @@ def run(ctx) -> dict[str, float]:
             "prompts": prompts.fingerprint(),
             "params": [asdict(p) for p in params],
             "why": cfg.probe.ask_why,
+            **cfg.parsing.settings(),  # {} for the strict rules without a judge
         }
     )
     stats = CallStats()
@@ -97,8 +100,10 @@ def run(ctx) -> dict[str, float]:
             for _, img in images
         ]
         asyncio.run(ask(ctx, model, described, stats, "describe calls"))
+    verdicts = judge_replies(ctx, decisions, replies, prompts.decision, stats)
     answers = answer_rows(
-        retrieval.table, decisions, whys, replies, probe_run, samples, stats.failures
+        retrieval.table, decisions, whys, replies, probe_run, samples, stats.failures,
+        mode=cfg.parsing.mode, verdicts=verdicts,
     )
     settings = {"model": model.fingerprint(), "params": [asdict(p) for p in params]}
     with ctx.store.connect() as con:
@@ -112,18 +117,36 @@ def run(ctx) -> dict[str, float]:
         ProbeStore.replace_answers(con, probe_run, answers)
         cost, _ = ProbeStore.usage(con, [c.fingerprint for c in decisions.values()])
     ctx.probe_run = probe_run
-    metrics = _report(ctx, probe_run, answers)
+    metrics = _report(ctx, probe_run, answers, _expectations(model, decisions, answers))
     asyncio.run(model.aclose())
     metrics.update(stats.as_metrics())
     metrics["usage/cost_usd"] = cost
     return metrics
 
 
-def _report(ctx, probe_run: str, answers) -> dict[str, float]:
+def _expectations(model, decisions, answers):
+    """What a simulated respondent expects of each scored answer row (its own p(yes) on the
+    image, ``scoring.expected_scores``); None for a model that cannot know."""
+    import pandas as pd
+
+    expected = getattr(model, "expected_outcomes", None)
+    if expected is None:
+        return None
+    at = {c: i for i, c in enumerate(ANSWER_COLUMNS)}
+    rows = []
+    for a in answers:
+        if a[at["outcome"]] != "error":  # a failed call is in no score
+            image = decisions[(a[at["screenshot_id"]], a[at["sample"]])].image
+            rows.append((model.name, a[at["value"]], *expected(image)))
+    return pd.DataFrame(rows, columns=["model", "value", "p_yes", "p_counted"])
+
+
+def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]:
     """Score the answers, store the scores, print the table, draw and log the figures."""
     import pandas as pd
 
     from valuespectrum.report.profile import draw_profile, render_table
+    from valuespectrum.report.readings import reading_lines
 
     cfg = ctx.cfg
     frame = pd.DataFrame(list(answers), columns=list(ANSWER_COLUMNS))
@@ -134,15 +157,19 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
     result = score_answers(
         frame, n_boot=cfg.probe.n_boot, seed=cfg.seed, hedonism_in=cfg.scoring.hedonism_in,
         true_profile=true_profile, scores=pd.read_parquet(cached) if cached.exists() else None,
+        expectations=expectations,
     )
     if cfg.retrieve.k == 1:
         log.warning("retrieve.k=1: one image per keyword, so the bootstrap CIs (images resampled"
                     " within keywords) have zero width; use k >= 2 for intervals")
     with ctx.store.connect() as con:
         ProbeStore.replace_scores(con, probe_run, _scoring_settings(cfg), result.scores)
+    metrics = profile_metrics(result, frame)
+    notes = reading_lines(frame, result, metrics, parsing=cfg.parsing,
+                          perceive=getattr(cfg.model, "perceive", None))
     table = render_table(
         result.scores, result.summary, label=cfg.model.label or cfg.model.name,
-        true_profile=true_profile, rho=result.rho, probe_run=probe_run,
+        true_profile=true_profile, rho=result.rho, probe_run=probe_run, notes=notes,
     )
     print(table)
     results_log.info("value profile\n%s", table)
@@ -164,7 +191,7 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
     if _log_results(ctx, folder, probe_run):
         scores = result.scores.astype(object).where(result.scores.notna(), None)  # NaN: no JSON
         ctx.tracker.log_table(scores, "probe/scores_table.json")
-    return profile_metrics(result, frame)
+    return metrics
 
 
 def _results_folder(ctx, probe_run: str, answers) -> Path:
@@ -186,7 +213,8 @@ def _results_folder(ctx, probe_run: str, answers) -> Path:
 
 def _scoring_settings(cfg) -> dict:
     """Everything besides the answers that shapes the score rows (their key in ``scores``)."""
-    return {"n_boot": cfg.probe.n_boot, "seed": cfg.seed, "hedonism_in": cfg.scoring.hedonism_in}
+    return {"n_boot": cfg.probe.n_boot, "seed": cfg.seed, "hedonism_in": cfg.scoring.hedonism_in,
+            **cfg.parsing.settings()}
 
 
 def _log_results(ctx, folder: Path, probe_run: str) -> bool:

@@ -20,6 +20,7 @@ SCORES_DDL = """CREATE TABLE IF NOT EXISTS {table} (
     n INTEGER, n_images INTEGER, n_yes INTEGER, n_no INTEGER, n_refusal INTEGER,
     n_invalid INTEGER, n_error INTEGER,
     refusal_rate DOUBLE, invalid_rate DOUBLE, error_rate DOUBLE,
+    n_no_image INTEGER, no_image_rate DOUBLE,  -- replies that never saw the image (not scored)
     PRIMARY KEY (probe_run, scoring_key, value)
 )"""
 
@@ -117,11 +118,18 @@ DDL: tuple[str, ...] = (
         sample INTEGER NOT NULL,
         screenshot_id BIGINT NOT NULL,
         fingerprint VARCHAR NOT NULL,   -- the decision call
-        outcome VARCHAR NOT NULL,       -- yes | no | refusal | invalid | error
-        parse_reason VARCHAR NOT NULL,
+        outcome VARCHAR NOT NULL,       -- as scored: yes|no|refusal|invalid|no_image|error
+        parse_reason VARCHAR NOT NULL,  -- the rule that fired (probe/parsing.py)
         why_fingerprint VARCHAR,
+        rule_outcome VARCHAR,           -- the strict rules' verdict, whatever the score used
+        judge_outcome VARCHAR,          -- the judge model's verdict, where it was asked
+        judge_fingerprint VARCHAR,      -- its call in responses
+        decided_by VARCHAR,             -- rules | prototype | judge | call (a failed call)
         PRIMARY KEY (probe_run, value, keyword, rank, sample)
     )""",
+    # Workspaces made before the judge and parsing modes existed get their columns here.
+    *(f"ALTER TABLE answers ADD COLUMN IF NOT EXISTS {c} VARCHAR"
+      for c in ("rule_outcome", "judge_outcome", "judge_fingerprint", "decided_by")),
     """CREATE TABLE IF NOT EXISTS probe_runs (
         probe_run VARCHAR PRIMARY KEY,
         model VARCHAR NOT NULL,
@@ -133,12 +141,15 @@ DDL: tuple[str, ...] = (
         created_at TIMESTAMPTZ NOT NULL
     )""",
     SCORES_DDL.format(table="scores"),
+    "ALTER TABLE scores ADD COLUMN IF NOT EXISTS n_no_image INTEGER",
+    "ALTER TABLE scores ADD COLUMN IF NOT EXISTS no_image_rate DOUBLE",
 )
 
 SCORE_COLUMNS: tuple[str, ...] = (
     "model", "value", "higher_order", "score", "ci_low", "ci_high", "score_answered", "centred",
     "centred_ci_low", "centred_ci_high", "n", "n_images", "n_yes", "n_no", "n_refusal",
-    "n_invalid", "n_error", "refusal_rate", "invalid_rate", "error_rate",
+    "n_invalid", "n_error", "refusal_rate", "invalid_rate", "error_rate", "n_no_image",
+    "no_image_rate",
 )
 
 TABLES: tuple[str, ...] = (
