@@ -65,7 +65,7 @@ def test_agreement_counts() -> None:
     pairs = [
         ("invalid", "yes"), ("invalid", "invalid"), ("invalid", "error"),  # left invalid
         ("yes", "yes"), ("no", "no"), ("no", "yes"), ("refusal", "refusal"),  # sampled
-        ("yes", None), ("error", None),  # not judged
+        ("yes", None), ("error", None), ("no", float("nan")),  # not judged
     ]
     out = agreement(pairs)
     assert (out["judged"], out["decided"], out["failed"], out["sampled"]) == (6, 1, 1, 4)

@@ -81,7 +81,7 @@ def needs_judge(rule_outcome: str, fingerprint: str, share: float) -> bool:
     return rule_outcome == "invalid" or sampled(fingerprint, share)
 
 
-def agreement(pairs: Iterable[tuple[str, str | None]]) -> dict[str, float]:
+def agreement(pairs: Iterable[tuple[str, object]]) -> dict[str, float]:
     """Rule/judge comparison over (rule outcome, judge outcome) pairs of the judged replies.
 
     ``judged``: replies the judge labelled; ``decided``: of those the rules left invalid, how
@@ -91,7 +91,7 @@ def agreement(pairs: Iterable[tuple[str, str | None]]) -> dict[str, float]:
     """
     counts: Counter[str] = Counter()
     for rule, judge in pairs:
-        if judge is None:
+        if not isinstance(judge, str):  # not judged: None, or NaN from a pandas column
             continue
         if judge == "error":
             counts["failed"] += 1
