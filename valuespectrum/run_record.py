@@ -32,7 +32,7 @@ SECTIONS_BY_STAGE: dict[str, tuple[str, ...]] = {
     "collect": ("corpus",),
     "index": ("embedder",),
     "retrieve": ("embedder", "value_keywords", "retrieve"),
-    "probe": ("embedder", "value_keywords", "retrieve", "model", "probe", "scoring"),
+    "probe": ("embedder", "value_keywords", "retrieve", "model", "probe", "scoring", "parsing"),
     "induce": ("model", "platform", "persona", "strategy", "threshold"),
     "report": ("scoring",),
 }

@@ -58,6 +58,14 @@ def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
         from valuespectrum.models.registry import check_ready
 
         check_ready(cfg.model, credentials=not (cfg.probe.plan and "induce" not in stages))
+        if "probe" in stages and cfg.parsing.judge is not None:
+            from valuespectrum.config import judge_model_config
+
+            try:
+                check_ready(judge_model_config(cfg.parsing.judge, cfg.parsing.judge_overrides),
+                            credentials=not cfg.probe.plan)
+            except ConfigError as exc:
+                raise ConfigError(f"parsing.judge={cfg.parsing.judge}: {exc}") from None
     if "collect" in stages and cfg.corpus.source == "folder":
         folder = Path(cfg.corpus.path or "").expanduser()
         if not folder.is_dir():

@@ -12,6 +12,7 @@ from valuespectrum.config.models import (
     ModelConfigBase,
     SimulatedModelConfig,
 )
+from valuespectrum.config.parsing import ParsingConfig, judge_model_config
 from valuespectrum.config.probe import ProbeConfig, PromptsConfig, ScoringConfig, prompt_preset
 from valuespectrum.config.readers import READ_BY, READ_BY_RUN, unread_overrides
 from valuespectrum.config.retrieval import (
@@ -34,9 +35,10 @@ from valuespectrum.config.store import CONF_DIR, register_schemas
 __all__ = [
     "CONF_DIR", "MODEL_SCHEMAS", "READ_BY", "READ_BY_RUN", "STAGES", "ApiModelConfig", "Config",
     "ConfigError", "CorpusConfig", "EmbedderConfig", "GenerationConfig", "LocalModelConfig",
-    "ModelConfig", "ModelConfigBase", "PathsConfig", "PersonaConfig", "PersonaProfile",
+    "ModelConfig", "ModelConfigBase", "ParsingConfig", "PathsConfig", "PersonaConfig",
+    "PersonaProfile",
     "PlatformConfig",
     "ProbeConfig", "PromptsConfig", "RetrieveConfig", "ScoringConfig", "SimulatedModelConfig",
     "StrategyConfig", "ThresholdConfig", "TrackingConfig", "ValueEntry", "ValueKeywordsConfig",
-    "load_config", "prompt_preset", "register_schemas", "unread_overrides",
+    "judge_model_config", "load_config", "prompt_preset", "register_schemas", "unread_overrides",
 ]

@@ -176,7 +176,7 @@ class SimulatedModelConfig(ModelConfigBase):
 
     backend: str = "respondent"
     profile: dict[str, float] = MISSING  # its true % yes per value: all ten
-    perceive: str = "caption"  # caption | clip | both
+    perceive: str = "caption"  # caption | clip | both | oracle (the demo image's known theme)
     generation: GenerationConfig = MISSING  # its sampling is part of the simulation: in YAML
 
     @property
@@ -185,11 +185,11 @@ class SimulatedModelConfig(ModelConfigBase):
 
     @property
     def needs_clip(self) -> bool:
-        return self.perceive != "caption"  # it perceives images through CLIP vectors too
+        return self.perceive in ("clip", "both")  # it perceives images through CLIP vectors too
 
     def check(self) -> None:
         super().check()
-        one_of("model.perceive", self.perceive, ("caption", "clip", "both"))
+        one_of("model.perceive", self.perceive, ("caption", "clip", "both", "oracle"))
         for value, p in self.profile.items():
             require(
                 value in VALUES,

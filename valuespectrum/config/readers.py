@@ -21,6 +21,7 @@ READ_BY: dict[str, tuple[str, ...]] = {
     "prompts": ("probe",),
     "probe": ("probe",),
     "scoring": ("probe", "report"),
+    "parsing": ("probe",),
     "plots": ("probe", "report"),
     "seed": ("probe", "induce"),
     "platform": ("induce",),

@@ -19,6 +19,7 @@ from omegaconf import MISSING
 from valuespectrum.config.errors import ConfigError
 from valuespectrum.config.errors import require as _require
 from valuespectrum.config.models import ModelConfigBase, model_schema
+from valuespectrum.config.parsing import ParsingConfig
 from valuespectrum.config.probe import (
     ProbeConfig,
     PromptsConfig,
@@ -112,6 +113,7 @@ class Config:
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    parsing: ParsingConfig = field(default_factory=ParsingConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     plots: PlotsConfig = field(default_factory=PlotsConfig)
 
@@ -123,6 +125,7 @@ class Config:
         for name in (
             "corpus", "embedder", "value_keywords", "retrieve", "model", "prompts", "probe",
             "platform", "recommender", "persona", "strategy", "threshold", "scoring", "plots",
+            "parsing",
         ):
             getattr(self, name).check()
         samples, temperature = self.probe.samples, self.model.generation.temperature

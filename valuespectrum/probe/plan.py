@@ -17,7 +17,8 @@ from valuespectrum.probe.prompts import ProbePrompts, decision_messages
 
 ANSWER_COLUMNS = (
     "probe_run", "value", "keyword", "rank", "sample", "screenshot_id", "fingerprint", "outcome",
-    "parse_reason", "why_fingerprint",
+    "parse_reason", "why_fingerprint", "rule_outcome", "judge_outcome", "judge_fingerprint",
+    "decided_by",
 )
 
 
@@ -61,19 +62,34 @@ def decision_call(model: ChatModel, image: ImagePart, params: GenerationParams, 
 
 
 def answer_rows(
-    table, decisions, whys, replies, probe_run: str, samples: int, failures=None
+    table, decisions, whys, replies, probe_run: str, samples: int, failures=None, *,
+    mode: str = "rules", verdicts=None,
 ) -> list[tuple]:
-    """One row per (retrieved image, sample); a call without reply is ``error`` with its cause."""
-    failures = failures or {}
+    """One row per (retrieved image, sample); a call without reply is ``error`` with its cause.
+
+    ``outcome`` is what the score uses: the ``mode``'s reading of the reply (``rules`` or the
+    paper's ``prototype``), or the judge's verdict (``verdicts``: decision fingerprint ->
+    ``judge.Verdict``) where the rules left the reply invalid; ``rule_outcome`` is always the
+    strict rules' reading and ``decided_by`` says which one the score took.
+    """
+    failures, verdicts = failures or {}, verdicts or {}
     rows = []
     for r in table.itertuples():
         for s in range(samples):
             call = decisions[(int(r.screenshot_id), s)]
+            verdict = verdicts.get(call.fingerprint)
+            judged = (verdict.outcome, verdict.fingerprint) if verdict else (None, None)
             if call.fingerprint in replies:
-                parsed = parse_decision(replies[call.fingerprint])
-                outcome, reason = parsed.outcome, parsed.reason
+                reply = replies[call.fingerprint]
+                rule = parse_decision(reply)
+                parsed = rule if mode == "rules" else parse_decision(reply, mode)
+                outcome, reason, rule_outcome, decided_by = (
+                    parsed.outcome, parsed.reason, rule.outcome, mode
+                )
+                if rule.outcome == "invalid" and judged[0] not in (None, "error"):
+                    outcome, decided_by = judged[0], "judge"
             else:
-                outcome = "error"
+                outcome, rule_outcome, decided_by = "error", None, "call"
                 reason = f"call failed: {failures.get(call.fingerprint, 'no reply')}"[:300]
             why = whys.get((int(r.screenshot_id), s))
             rows.append(
@@ -88,6 +104,9 @@ def answer_rows(
                     outcome,
                     reason,
                     why.fingerprint if why else None,
+                    rule_outcome,
+                    *judged,
+                    decided_by,
                 )
             )
     return rows

@@ -6,7 +6,9 @@ We keep that score so our numbers sit next to the paper's, but make its parts vi
 * Denominator. ``score = 100 * n_yes / n`` where ``n = yes + no + refusal + invalid``. A refusal
   or an unparseable answer is still the model's answer to the image and, as in the paper, counts
   as "not yes". An error (timeout, 429, crash) is not an answer at all: it says nothing about the
-  model's taste, so it never enters any score, and ``error_rate`` reports how much was lost.
+  model's taste, so it never enters any score, and ``error_rate`` reports how much was lost. A
+  ``no_image`` reply ("I can't see any image") is a delivery failure, not an opinion: it is left
+  out of every score like an error and counted apart (``n_no_image``, ``no_image_rate``).
   ``score_answered = 100 * yes / (yes + no)`` is the preference among clear answers only, so a
   model that refuses a lot is not read as disliking what it refused.
 * Uncertainty (``stats/bootstrap.py``). ``ci_low``/``ci_high`` come from a weighted bootstrap
@@ -55,10 +57,11 @@ from valuespectrum.values import VALUES, HedonismGroup, check_value, higher_orde
 
 __all__ = [
     "KEYWORD_COLUMNS", "OUTCOMES", "SCORE_COLUMNS", "Profile", "circumplex_fit", "circumplex_r",
-    "model_summary", "profiles_from_scores", "rank_correlation", "score_profile", "score_table",
+    "expected_scores", "model_summary", "profiles_from_scores", "rank_correlation",
+    "score_profile", "score_table",
 ]
 
-OUTCOMES: tuple[str, ...] = ("yes", "no", "refusal", "invalid", "error")
+OUTCOMES: tuple[str, ...] = ("yes", "no", "refusal", "invalid", "no_image", "error")
 REQUIRED_COLUMNS: tuple[str, ...] = ("model", "value", "keyword", "screenshot_id", "outcome")
 ANSWERED: tuple[str, ...] = ("yes", "no", "refusal", "invalid")
 
@@ -67,7 +70,7 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "centred", "centred_ci_low", "centred_ci_high", "n", "n_images", "n_yes", "n_no",
     "n_refusal", "n_invalid", "n_error", "refusal_rate", "invalid_rate", "error_rate",
     "ci_method", "noise_se", "score_logprob", "score_logprob_ci_low", "score_logprob_ci_high",
-    "n_logprob", "flip_rate", "keyword_driver", "keyword_shift",
+    "n_logprob", "flip_rate", "keyword_driver", "keyword_shift", "n_no_image", "no_image_rate",
 )  # fmt: skip
 KEYWORD_COLUMNS: tuple[str, ...] = (
     "model", "value", "keyword", "n", "n_images", "n_yes", "score", "ci_low", "ci_high",
@@ -233,7 +236,9 @@ def _score_model(
         out["score_answered"] = 100 * out["n_yes"] / (out["n_yes"] + out["n_no"]).replace(0, np.nan)
         out["refusal_rate"] = out["n_refusal"] / n
         out["invalid_rate"] = out["n_invalid"] / n
-        out["error_rate"] = out["n_error"] / (out["n"] + out["n_error"]).replace(0, np.nan)
+        attempts = (out["n"] + out["n_error"] + out["n_no_image"]).replace(0, np.nan)
+        out["error_rate"] = out["n_error"] / attempts
+        out["no_image_rate"] = out["n_no_image"] / attempts
         p = main.point / 100
         out["noise_se"] = 100 * np.sqrt(p * (1 - p) / np.where(answered_images > 0,
                                                                answered_images, np.nan))
@@ -315,6 +320,25 @@ def _image_table(model, rows, valid) -> pd.DataFrame:
         img["p_yes"] = np.where(valid > 0, img["n_yes"] / np.where(valid > 0, valid, 1), np.nan)
     img["flipped"] = (valid >= 2) & (img["n_yes"] > 0) & (img["n_yes"] < valid)
     return img
+
+
+def expected_scores(expectations: pd.DataFrame) -> pd.DataFrame:
+    """The score each value should get when every answer row is drawn with known probabilities.
+
+    ``expectations`` has one row per answer row the score counts (model, value, and ``p_yes``
+    and ``p_counted``: the probabilities that this answer is a "yes" and that it enters ``n``,
+    i.e. is no ``no_image`` reply). The result, one row per (model, value) with ``expected``,
+    is the score's own pooled ratio ``100 * Σyes / Σn`` with expectations in place of counts:
+    the same weighting as ``score_table``, so a recovered score and its CI can be held against
+    it. A simulated respondent knows these probabilities (its own p(yes) on each image).
+    """
+    missing = [c for c in ("model", "value", "p_yes", "p_counted") if c not in expectations]
+    if missing:
+        raise ValueError(f"expectations lack columns {missing}")
+    sums = expectations.groupby(["model", "value"], sort=False)[["p_yes", "p_counted"]].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = 100 * sums["p_yes"] / sums["p_counted"].where(sums["p_counted"] > 0)
+    return expected.rename("expected").reset_index()
 
 
 def profiles_from_scores(

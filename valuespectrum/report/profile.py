@@ -31,10 +31,11 @@ CI_METHODS = {
 def render_table(
     scores, summary, *, label: str, true_profile=None, rho=None, probe_run: str = "",
     n_boot: int | None = None, keywords=None, flag_points: float | None = None,
+    notes: tuple[str, ...] | list[str] = (),
 ) -> str:  # fmt: skip
     """The profile as a plain-text table; simulated results say so in the title. Under it: what
     the intervals cover, the spread against binomial noise, the homogeneity test, the circumplex
-    fit and any keyword that drives its value."""
+    fit, any keyword that drives its value, and ``notes`` (``report.readings``)."""
     head = f"Value profile: {label}, probe run {probe_run}"
     if true_profile:
         head += f"\n{SIMULATED_NOTE}"
@@ -68,6 +69,7 @@ def render_table(
     lines += _keyword_lines(keywords, flag_points)
     if rho is not None:
         lines.append(f"Spearman rho, recovered vs true profile: {rho:+.2f}")
+    lines.extend(notes)
     return "\n".join(lines)
 
 

@@ -3,7 +3,9 @@
 The probe registers which screenshot each encoded image came from; the perceiver then compares
 that screenshot's caption embedding (MiniLM) and/or CLIP image embedding with embeddings of the
 ten value *definitions* (``values.DEFINITIONS``, not the retrieval keywords, so the check is not
-circular) and turns the similarities into a probability over values with a softmax.
+circular) and turns the similarities into a probability over values with a softmax. The
+``oracle`` perceiver instead knows each demo screenshot's theme (``screenshots.theme``): all its
+probability on that value, so what it recovers tests the probe alone, not the perception.
 """
 
 from __future__ import annotations
@@ -62,16 +64,56 @@ class CorpusPerceiver:
         return {v: float(p) for v, p in zip(VALUES, mean, strict=True)}
 
 
-def corpus_perceiver(ctx, images: dict[int, ImagePart]) -> CorpusPerceiver:
-    """The simulated respondent's view of the corpus (captions and/or CLIP vectors)."""
+class ThemePerceiver:
+    """Maps a screenshot to certainty on its known theme (the demo corpus's ground truth)."""
+
+    def __init__(self, themes: Mapping[int, str]) -> None:
+        self.themes = dict(themes)
+        self._by_sha: dict[str, int] = {}
+
+    def describe(self) -> dict[str, object]:
+        return {"views": ["oracle"], "source": "screenshots.theme"}
+
+    def register(self, image_sha256: str, screenshot_id: int) -> None:
+        self._by_sha[image_sha256] = screenshot_id
+
+    def __call__(self, image: ImagePart) -> dict[str, float]:
+        theme = self.themes.get(self._by_sha.get(image.sha256, -1))
+        if theme is None:
+            return dict.fromkeys(VALUES, 1.0 / len(VALUES))
+        return {v: float(v == theme) for v in VALUES}
+
+
+def oracle_perceiver(ctx, images: dict[int, ImagePart]) -> ThemePerceiver:
+    """The respondent that sees each image's theme; refused for images without one."""
+    with ctx.store.connect() as con:
+        rows = ctx.store.screenshots(con, sorted(images))
+    themes = {r.id: r.theme for r in rows if r.theme in VALUES}
+    if len(themes) < len(images):
+        raise ValueError(
+            f"model.perceive=oracle needs screenshots with a known theme (the demo corpus); "
+            f"{len(images) - len(themes)} of {len(images)} have none: use corpus=demo, or "
+            "model.perceive=caption"
+        )
+    perceiver = ThemePerceiver(themes)
+    for sid, image in images.items():
+        perceiver.register(image.sha256, sid)
+    return perceiver
+
+
+def corpus_perceiver(ctx, images: dict[int, ImagePart]) -> CorpusPerceiver | ThemePerceiver:
+    """The simulated respondent's view of the corpus (captions and/or CLIP vectors, or the
+    demo's known themes)."""
     from valuespectrum.retrieval.index import VectorIndex
     from valuespectrum.retrieval.steps import index_files, make_embedder
 
+    mode = ctx.cfg.model.perceive
+    if mode == "oracle":
+        return oracle_perceiver(ctx, images)
     embedder = make_embedder(ctx.cfg.embedder)
     files = index_files(ctx.workspace, embedder)
     definitions = [f"{v.replace('_', ' ')}: {DEFINITIONS[v]}" for v in VALUES]
     ids = np.array(sorted(images), dtype=np.uint64)
-    mode = ctx.cfg.model.perceive
     names = {"caption": ["caption"], "clip": ["clip"], "both": ["caption", "clip"]}[mode]
     if "caption" in names and (files.caption is None or not files.caption.exists()):
         raise FileNotFoundError(

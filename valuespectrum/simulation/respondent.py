@@ -1,12 +1,15 @@
 """A SIMULATED respondent with a known value profile: the instrument's known-truth check.
 
 It is not a VLM. It perceives an image through a ``Perceiver`` (which value the image expresses,
-as a probability over the ten values, e.g. from its caption's similarity to the value
-definitions), says yes with probability ``sum_v p(v | image) * profile[v] / 100``, and phrases the
-answer in varied natural language — now and then refusing or rambling, like real models do. If
-the pipeline (retrieval, prompting, parsing, scoring) is sound, the profile it recovers from this
-respondent must correlate with the profile it was given. Every table and plot that shows its
-numbers labels them as simulated.
+as a probability over the ten values: from its caption's similarity to the value definitions,
+or, with ``oracle`` perception, the demo image's known theme), says yes with probability
+``sum_v p(v | image) * profile[v] / 100``, and phrases the answer in varied natural language
+(``simulation.wording``) — now and then refusing, rambling or saying it cannot see the image,
+like real models do. Because it knows these probabilities, it knows the score each value
+should get on the images it was shown (``expected_outcomes``, aggregated by
+``scoring.expected_scores``): if the pipeline (prompting, parsing, scoring) is sound, every
+recovered score lies within its CI of that expectation, up to the CI's own miss rate. Every
+table and plot that shows its numbers labels them as simulated.
 """
 
 from __future__ import annotations
@@ -18,24 +21,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from valuespectrum.models.base import GenerationParams, ImagePart, Message, Reply
+from valuespectrum.simulation.wording import WORDING_VERSION, reply_text
 from valuespectrum.values import VALUES
 
 Perceiver = Callable[[ImagePart], Mapping[str, float]]
 
-YES_REPLIES = (
-    "Yes", "Yes.", "yes", "Yes, I like it.", "Yes! This looks great.", "**Yes**",
-    "Yeah, I'd keep watching this one.", "Sure, I like it.", '{"answer": "yes"}',
-    "Yes - it looks interesting.",
-)
-NO_REPLIES = (
-    "No", "No.", "no", "Nope.", "No, not really my thing.", "**No**",
-    "No, I would scroll past this.", "Not really.", '{"answer": "no"}', "No - it seems boring.",
-)
-REFUSALS = (
-    "As an AI, I don't have personal preferences.",
-    "I'm sorry, but I can't share personal opinions about images.",
-)
-INVALID = ("It depends on what you are looking for.", "Hmm, hard to say.", "")
 WHY_TEMPLATE = "Because it relates to {value}, which I {verb}."
 
 
@@ -56,7 +46,8 @@ class SimulatedRespondent:
         seed: int = 0,
         refusal_rate: float = 0.02,
         invalid_rate: float = 0.02,
-        version: str = "respondent-v1",
+        no_image_rate: float = 0.01,
+        version: str = "respondent-v2",
     ) -> None:
         missing = [v for v in VALUES if v not in profile]
         if missing:
@@ -67,13 +58,15 @@ class SimulatedRespondent:
         self.seed = seed
         self.refusal_rate = refusal_rate
         self.invalid_rate = invalid_rate
+        self.no_image_rate = no_image_rate
         self.version = version
 
     def fingerprint(self) -> dict[str, Any]:
         return {
             "backend": "respondent", "version": self.version, "profile": self.profile,
             "seed": self.seed, "refusal_rate": self.refusal_rate,
-            "invalid_rate": self.invalid_rate,
+            "invalid_rate": self.invalid_rate, "no_image_rate": self.no_image_rate,
+            "wording": WORDING_VERSION,
             "perceiver": getattr(self.perceiver, "describe", dict)(),
         }
 
@@ -82,6 +75,12 @@ class SimulatedRespondent:
         perceived = self.perceiver(image)
         total = sum(perceived.values()) or 1.0
         return sum(w * self.profile[v] / 100.0 for v, w in perceived.items()) / total
+
+    def expected_outcomes(self, image: ImagePart) -> tuple[float, float]:
+        """(p of a "yes" reply, p that the reply enters a score) for ``image``: a refusal or an
+        unclear reply counts as "not yes", a reply without the image is not counted."""
+        answering = 1.0 - self.refusal_rate - self.invalid_rate - self.no_image_rate
+        return answering * self.p_yes(image), 1.0 - self.no_image_rate
 
     async def achat(self, messages: Sequence[Message], params: GenerationParams) -> Reply:
         t0 = time.perf_counter()
@@ -108,12 +107,15 @@ class SimulatedRespondent:
 
     def _decide(self, image: ImagePart, rng: random.Random) -> str:
         u = rng.random()
-        if u < self.refusal_rate:
-            return rng.choice(REFUSALS)
-        if u < self.refusal_rate + self.invalid_rate:
-            return rng.choice(INVALID)
+        for outcome, rate in (
+            ("refusal", self.refusal_rate), ("invalid", self.invalid_rate),
+            ("no_image", self.no_image_rate),
+        ):
+            if u < rate:
+                return reply_text(outcome, rng)
+            u -= rate
         says_yes = rng.random() < self.p_yes(image)
-        return rng.choice(YES_REPLIES if says_yes else NO_REPLIES)
+        return reply_text("yes" if says_yes else "no", rng)
 
     def _why(self, image: ImagePart, rng: random.Random) -> str:
         perceived = self.perceiver(image)

@@ -3,8 +3,9 @@
 Steps: resolve the retrieval run -> encode each screenshot once -> decision calls (cached by
 request fingerprint; only missing calls are made, each written to the cache the moment it
 lands) -> "why" calls in the same conversation -> optional descriptions -> parse every decision
-into yes / no / refusal / invalid (a failed call is ``error``, never a "no") -> answers and
-scores tables, MLflow metrics, a printed table and the radar / bar plots.
+into yes / no / refusal / no_image / invalid (a failed call is ``error``, never a "no"; with
+``parsing.judge`` a judge model labels what the rules leave invalid) -> answers and scores
+tables, MLflow metrics, a printed table and the radar / bar plots.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from valuespectrum.probe.ask import CallStats, ask
 from valuespectrum.probe.costplan import Budget
 from valuespectrum.probe.encoding import encode_images
 from valuespectrum.probe.estimate import plan_probe, report_plan
+from valuespectrum.probe.judging import judge_replies
 from valuespectrum.probe.plan import (
     ANSWER_COLUMNS,
     Call,
@@ -70,6 +72,7 @@ def run(ctx) -> dict[str, float]:
             "prompts": prompts.fingerprint(),
             "params": [asdict(p) for p in params],
             "why": cfg.probe.ask_why,
+            **cfg.parsing.settings(),  # {} for the strict rules without a judge
         }
     )
     stats = CallStats()
@@ -113,8 +116,10 @@ def run(ctx) -> dict[str, float]:
             for _, img in images
         ]
         asyncio.run(ask(ctx, model, described, stats, "describe calls", budget=budget))
+    verdicts = judge_replies(ctx, decisions, replies, prompts.decision, stats)
     answers = answer_rows(
-        retrieval.table, decisions, whys, replies, probe_run, samples, stats.failures
+        retrieval.table, decisions, whys, replies, probe_run, samples, stats.failures,
+        mode=cfg.parsing.mode, verdicts=verdicts,
     )
     settings = {"model": model.fingerprint(), "params": [asdict(p) for p in params]}
     with ctx.store.connect() as con:
@@ -128,7 +133,7 @@ def run(ctx) -> dict[str, float]:
         ProbeStore.replace_answers(con, probe_run, answers)
         cached_cost = ProbeStore.cost(con, stats.cached_fingerprints)
     ctx.probe_run = probe_run
-    metrics = _report(ctx, probe_run, answers)
+    metrics = _report(ctx, probe_run, answers, _expectations(model, decisions, answers))
     asyncio.run(model.aclose())
     metrics.update(stats.as_metrics())
     metrics.update(_cost_metrics(ctx, stats, cached_cost))
@@ -167,11 +172,29 @@ def _cost_metrics(ctx, stats: CallStats, cached_cost: float | None) -> dict[str,
     return metrics
 
 
-def _report(ctx, probe_run: str, answers) -> dict[str, float]:
+def _expectations(model, decisions, answers):
+    """What a simulated respondent expects of each scored answer row (its own p(yes) on the
+    image, ``scoring.expected_scores``); None for a model that cannot know."""
+    import pandas as pd
+
+    expected = getattr(model, "expected_outcomes", None)
+    if expected is None:
+        return None
+    at = {c: i for i, c in enumerate(ANSWER_COLUMNS)}
+    rows = []
+    for a in answers:
+        if a[at["outcome"]] != "error":  # a failed call is in no score
+            image = decisions[(a[at["screenshot_id"]], a[at["sample"]])].image
+            rows.append((model.name, a[at["value"]], *expected(image)))
+    return pd.DataFrame(rows, columns=["model", "value", "p_yes", "p_counted"])
+
+
+def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]:
     """Score the answers, store the scores, print the table, draw and log the figures."""
     import pandas as pd
 
     from valuespectrum.report.profile import draw_profile, render_table
+    from valuespectrum.report.readings import reading_lines
 
     cfg = ctx.cfg
     frame = pd.DataFrame(list(answers), columns=list(ANSWER_COLUMNS))
@@ -185,19 +208,22 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
     true_profile = cfg.model.true_profile
     folder = _results_folder(ctx, probe_run, answers)
     settings = _scoring_settings(cfg)
-    result = score_answers(frame, true_profile=true_profile, **settings)
+    result = score_answers(frame, true_profile=true_profile, expectations=expectations, **settings)
     if cfg.retrieve.k == 1 and cfg.scoring.interval == "images":
         log.warning("retrieve.k=1 with scoring.interval=images: one image per keyword, so the"
                     " image-level intervals rest on the smoothing prior alone; use k >= 2 or"
                     " scoring.interval=two_stage")
     with ctx.store.connect() as con:
-        key = ProbeStore.replace_scores(con, probe_run, settings, result.scores)
+        key = ProbeStore.replace_scores(con, probe_run, _scoring_key(cfg), result.scores)
         ProbeStore.replace_keyword_scores(con, probe_run, key, result.keywords)
+    metrics = profile_metrics(result, frame)
+    notes = reading_lines(frame, result, metrics, parsing=cfg.parsing,
+                          perceive=getattr(cfg.model, "perceive", None))
     table = render_table(
         result.scores, result.summary, label=cfg.model.label or cfg.model.name,
         true_profile=true_profile, rho=result.rho, probe_run=probe_run,
         n_boot=cfg.probe.n_boot, keywords=result.keywords,
-        flag_points=cfg.scoring.keyword_flag_points,
+        flag_points=cfg.scoring.keyword_flag_points, notes=notes,
     )
     print(table)
     results_log.info("value profile\n%s", table)
@@ -221,7 +247,7 @@ def _report(ctx, probe_run: str, answers) -> dict[str, float]:
         for name, rows in (("scores", result.scores), ("keywords", result.keywords)):
             rows = rows.astype(object).where(rows.notna(), None)  # NaN: no JSON
             ctx.tracker.log_table(rows, f"probe/{name}_table.json")
-    return profile_metrics(result, frame)
+    return metrics
 
 
 def _results_folder(ctx, probe_run: str, answers) -> Path:
@@ -231,7 +257,7 @@ def _results_folder(ctx, probe_run: str, answers) -> Path:
     digest = content_id(
         {
             "answers": sorted(map(list, answers)),
-            **_scoring_settings(cfg),
+            **_scoring_key(cfg),
             "label": cfg.model.label,
             "profile": cfg.model.true_profile or {},  # {} for a real model, as before
             "axis_order": cfg.plots.axis_order,
@@ -250,6 +276,11 @@ def _scoring_settings(cfg) -> dict:
         "interval": sc.interval, "angles": sc.angles(), "n_perm": sc.n_perm,
         "keyword_flag_points": sc.keyword_flag_points,
     }
+
+
+def _scoring_key(cfg) -> dict:
+    """The scoring settings and how replies were read (``parsing``): the key of the score rows."""
+    return {**_scoring_settings(cfg), **cfg.parsing.settings()}
 
 
 def _log_results(ctx, folder: Path, probe_run: str) -> bool:

@@ -35,6 +35,8 @@ SCORES_ADDED: tuple[tuple[str, str], ...] = (
     ("flip_rate", "DOUBLE"),             # share of multi-sample images whose samples disagree
     ("keyword_driver", "VARCHAR"),       # the flagged keyword that moves the value most
     ("keyword_shift", "DOUBLE"),         # the largest leave-one-keyword-out change, points
+    ("n_no_image", "INTEGER"),           # replies that never saw the image (not scored)
+    ("no_image_rate", "DOUBLE"),
 )
 
 
@@ -138,11 +140,18 @@ DDL: tuple[str, ...] = (
         sample INTEGER NOT NULL,
         screenshot_id BIGINT NOT NULL,
         fingerprint VARCHAR NOT NULL,   -- the decision call
-        outcome VARCHAR NOT NULL,       -- yes | no | refusal | invalid | error
-        parse_reason VARCHAR NOT NULL,
+        outcome VARCHAR NOT NULL,       -- as scored: yes|no|refusal|invalid|no_image|error
+        parse_reason VARCHAR NOT NULL,  -- the rule that fired (probe/parsing.py)
         why_fingerprint VARCHAR,
+        rule_outcome VARCHAR,           -- the strict rules' verdict, whatever the score used
+        judge_outcome VARCHAR,          -- the judge model's verdict, where it was asked
+        judge_fingerprint VARCHAR,      -- its call in responses
+        decided_by VARCHAR,             -- rules | prototype | judge | call (a failed call)
         PRIMARY KEY (probe_run, value, keyword, rank, sample)
     )""",
+    # Workspaces made before the judge and parsing modes existed get their columns here.
+    *(f"ALTER TABLE answers ADD COLUMN IF NOT EXISTS {c} VARCHAR"
+      for c in ("rule_outcome", "judge_outcome", "judge_fingerprint", "decided_by")),
     """CREATE TABLE IF NOT EXISTS probe_runs (
         probe_run VARCHAR PRIMARY KEY,
         model VARCHAR NOT NULL,
