@@ -22,6 +22,8 @@ from valuespectrum.config.retrieval import (
     ValueKeywordsConfig,
 )
 from valuespectrum.config.roleplay import (
+    AgentConfig,
+    InduceConfig,
     PersonaConfig,
     PlatformConfig,
     StrategyConfig,
@@ -31,8 +33,9 @@ from valuespectrum.config.schema import STAGES, Config, PathsConfig, TrackingCon
 from valuespectrum.config.store import CONF_DIR, register_schemas
 
 __all__ = [
-    "CONF_DIR", "MODEL_SCHEMAS", "READ_BY", "READ_BY_RUN", "STAGES", "ApiModelConfig", "Config",
-    "ConfigError", "CorpusConfig", "EmbedderConfig", "GenerationConfig", "LocalModelConfig",
+    "CONF_DIR", "MODEL_SCHEMAS", "READ_BY", "READ_BY_RUN", "STAGES", "AgentConfig",
+    "ApiModelConfig", "Config", "ConfigError", "CorpusConfig", "EmbedderConfig",
+    "GenerationConfig", "InduceConfig", "LocalModelConfig",
     "ModelConfig", "ModelConfigBase", "PathsConfig", "PersonaConfig", "PlatformConfig",
     "ProbeConfig", "PromptsConfig", "RetrieveConfig", "ScoringConfig", "SimulatedModelConfig",
     "StrategyConfig", "ThresholdConfig", "TrackingConfig", "ValueEntry", "ValueKeywordsConfig",
