@@ -25,6 +25,7 @@ READ_BY: dict[str, tuple[str, ...]] = {
     "plots": ("probe", "report"),
     "seed": ("probe", "induce"),
     "platform": ("induce",),
+    "recommender": ("induce",),
     "persona": ("induce",),
     "strategy": ("induce",),
     "threshold": ("induce",),

@@ -1,8 +1,8 @@
-"""Schemas of the role-play half (the induce stage): feed platform, persona, strategy, the
-induction protocol (``induce:``) and the agent that scrolls (``agent:``).
+"""Schemas of the role-play half (the induce stage): feed platform, recommender, persona,
+strategy, the induction protocol (``induce:``) and the agent that scrolls (``agent:``).
 
-Defaults equal the default options (localfeed, default, simple, paper); descriptions and the
-persona profiles are study data, so they are MISSING here and come from YAML.
+Defaults equal the default options (localfeed, embedding, default, simple, paper); descriptions
+and the persona profiles are study data, so they are MISSING here and come from YAML.
 """
 
 from __future__ import annotations
@@ -137,3 +137,51 @@ def moved_role_play_key(key: str) -> str | None:
     """The one-line fix for a role-play key that moved, or None."""
     new = MOVED_KEYS.get(key)
     return f"{key} moved to {new}; use {new}=..." if new else None
+
+
+@dataclass
+class RecommenderConfig:
+    """The local feed's recommender (valuespectrum/feed/recommender.py); every knob is here.
+
+    ``embedding``: a per-session interest vector over the items' fused image + caption
+    embeddings, moved toward items watched at least ``long_watch_ms`` and away from items
+    skipped in under ``skip_ms``; the next item is the unseen one most similar to it, except for
+    an ``explore`` share of random unseen picks and the first ``cold_start`` items (random).
+    ``random``: the same pool, no adaptation (the control). Never an item twice per session.
+    """
+
+    name: str = "embedding"
+    kind: str = "embedding"  # embedding | random
+    explore: float = 0.1  # share of picks drawn at random from the unseen items
+    cold_start: int = 3  # the first items of a session are random picks
+    toward: float = 0.3  # interest <- (1 - toward) * interest + toward * item, on a long watch
+    away: float = 0.15  # interest <- interest - away * item, on a quick skip
+    long_watch_ms: int = 3000  # dwell >= this is a long watch (the impression's "stayed")
+    skip_ms: int = 1500  # dwell < this is a quick skip; in between changes nothing
+    candidates: int = 0  # unseen items scored per pick, sampled at random; 0 = all of them
+    caption_weight: float = 0.8  # cosine = (1 - w) * image + w * caption (demo CLIP is random)
+
+    def check(self) -> None:
+        _one_of("recommender.kind", self.kind, ("embedding", "random"))
+        _require(
+            0.0 <= self.explore <= 1.0,
+            f"recommender.explore={self.explore} must be between 0 and 1",
+        )
+        _require(self.cold_start >= 0, f"recommender.cold_start={self.cold_start} must be >= 0")
+        _require(
+            0.0 < self.toward <= 1.0 and 0.0 <= self.away <= 1.0,
+            "recommender.toward must be in (0, 1] and recommender.away in [0, 1]",
+        )
+        _require(
+            0 <= self.skip_ms <= self.long_watch_ms,
+            f"recommender.skip_ms={self.skip_ms} must be between 0 and "
+            f"recommender.long_watch_ms={self.long_watch_ms}",
+        )
+        _require(
+            self.candidates >= 0,
+            f"recommender.candidates={self.candidates} must be >= 0 (0 = score every item)",
+        )
+        _require(
+            0.0 <= self.caption_weight <= 1.0,
+            f"recommender.caption_weight={self.caption_weight} must be between 0 and 1",
+        )

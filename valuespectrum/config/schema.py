@@ -37,6 +37,7 @@ from valuespectrum.config.roleplay import (
     InduceConfig,
     PersonaConfig,
     PlatformConfig,
+    RecommenderConfig,
     StrategyConfig,
     ThresholdConfig,
 )
@@ -101,6 +102,7 @@ class Config:
     prompts: PromptsConfig = field(default_factory=PromptsConfig)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     platform: PlatformConfig = field(default_factory=PlatformConfig)
+    recommender: RecommenderConfig = field(default_factory=RecommenderConfig)
     persona: PersonaConfig = field(default_factory=PersonaConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
@@ -117,7 +119,8 @@ class Config:
         _require(len(set(self.stages)) == len(self.stages), "stages lists a stage twice")
         for name in (
             "corpus", "embedder", "value_keywords", "retrieve", "model", "prompts", "probe",
-            "platform", "persona", "strategy", "threshold", "induce", "agent", "scoring", "plots",
+            "platform", "recommender", "persona", "strategy", "threshold", "induce", "agent",
+            "scoring", "plots",
         ):
             getattr(self, name).check()
 
