@@ -142,10 +142,6 @@ def dangling(con: Any) -> list[str]:
             ANTI JOIN sessions s ON s.session_id = i.session_id GROUP BY 1 ORDER BY 1""",
          "{n} impression(s) of session(s) {ids} have no row in sessions; re-run the induce "
          "stage with the same settings (it replays them without model calls)"),
-        ("""SELECT i.session_id, count(*) FROM impressions i
-            ANTI JOIN screenshots s ON s.id = i.item_id GROUP BY 1 ORDER BY 1""",
-         "{n} impression(s) of session(s) {ids} show screenshots not in the database; re-run "
-         "collect over the corpus that held them"),
     )
     out = []
     for sql, line in checks:
