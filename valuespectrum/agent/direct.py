@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from valuespectrum.agent.loop import Impression, View
+from valuespectrum.agent.loop import Impression, Logged, View
 from valuespectrum.models.base import ImagePart
 from valuespectrum.probe.encoding import encoded_folder
 from valuespectrum.probe.prompts import encode_image
@@ -72,7 +72,7 @@ class DirectDriver:
         async def image() -> ImagePart:
             return self.images.get(item_id)
 
-        return View(served.position, item_id, served.score, served.explored, served.reason, image)
+        return View(served.position, item_id, image)
 
     async def pause(self) -> None:
         return None
@@ -80,11 +80,12 @@ class DirectDriver:
     async def resume(self) -> None:
         return None
 
-    async def act(self, view: View, stay: bool, dwell_ms: int) -> int:
+    async def act(self, view: View, stay: bool, dwell_ms: int) -> Logged:
         from valuespectrum.feed.session import ImpressionEvent
 
         event = ImpressionEvent(position=view.position, item_id=view.item_id, dwell_ms=dwell_ms)
-        return int(self.feed.record(self.session_id, event).dwell_ms)
+        r = self.feed.record(self.session_id, event)
+        return Logged(r.dwell_ms, r.score, r.explored, r.reason)
 
     async def close(self) -> None:
         return None

@@ -20,13 +20,10 @@ from valuespectrum.models.base import ImagePart
 
 @dataclass(frozen=True)
 class View:
-    """The item a driver shows at ``position``; ``image`` is taken only when the model asks."""
+    """The item a driver shows at ``position``, and how to take the image the model sees."""
 
     position: int
     item_id: int
-    score: float | None
-    explored: bool
-    reason: str
     image: Callable[[], Awaitable[ImagePart]]
 
 
@@ -49,6 +46,16 @@ class Impression:
     fingerprint: str
 
 
+@dataclass(frozen=True)
+class Logged:
+    """What the feed recorded of an impression: the dwell it measured, why it served the item."""
+
+    dwell_ms: int
+    score: float | None
+    explored: bool
+    reason: str
+
+
 class Driver(Protocol):
     """Puts the loop on one feed session."""
 
@@ -62,8 +69,8 @@ class Driver(Protocol):
         ...
 
     async def resume(self) -> None: ...
-    async def act(self, view: View, stay: bool, dwell_ms: int) -> int:
-        """Stay ``dwell_ms`` or swipe after it; return the dwell the feed logged."""
+    async def act(self, view: View, stay: bool, dwell_ms: int) -> Logged:
+        """Stay ``dwell_ms`` or swipe after it; return what the feed logged."""
         ...
 
     async def close(self) -> None: ...
@@ -135,8 +142,8 @@ async def run_session(
             logged = await driver.act(view, stay, stay_ms if stay else skip_ms)
             impression = Impression(
                 view.position, view.item_id, answer.outcome, stay, answer.score_pct,
-                answer.fields, answer.parse_reason, logged, view.score, view.explored,
-                view.reason, values_of(view.item_id), answer.fingerprint,
+                answer.fields, answer.parse_reason, logged.dwell_ms, logged.score,
+                logged.explored, logged.reason, values_of(view.item_id), answer.fingerprint,
             )
             result.impressions.append(impression)
             on_impression(impression)
