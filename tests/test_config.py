@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import CONF_DIR, ROOT, compose_raw
 from valuespectrum.config import ConfigError, load_config
+from valuespectrum.config.overrides import quote_numeric_options
 
 GROUPS = sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir())
 
@@ -19,11 +20,13 @@ def _options(group: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "override",
-    [f"{g}={o}" for g in GROUPS for o in _options(g) if g != "corpus"]
-    + ["corpus=demo", "corpus=folder corpus.path=/tmp"],
+    [f"{g}={o}" for g in GROUPS for o in _options(g) if g not in ("corpus", "persona")]
+    + ["corpus=demo", "corpus=folder corpus.path=/tmp", "persona=default", "persona=none",
+       "persona=file persona.path=/tmp/personas.txt"],
 )
 def test_every_shipped_option_composes_and_validates(override: str) -> None:
-    cfg = load_config(compose_raw(override.split()))
+    # as the command line does: threshold=40 reaches Hydra as the option name '40'
+    cfg = load_config(compose_raw(quote_numeric_options(override.split(), CONF_DIR)))
     group = override.split("=")[0]
     if group not in ("experiment", "paths"):
         assert getattr(cfg, group).name == override.split("=")[1].split()[0]

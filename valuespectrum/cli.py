@@ -15,7 +15,7 @@ import hydra
 from omegaconf import DictConfig
 
 from valuespectrum.config import CONF_DIR, Config, ConfigError, load_config, register_schemas
-from valuespectrum.config.overrides import check_overrides
+from valuespectrum.config.overrides import check_overrides, quote_numeric_options
 from valuespectrum.models.calls import ErrorRateExceeded
 from valuespectrum.retrieval.embedding import WeightsUnavailableError
 from valuespectrum.tracking_backend import TrackingUnavailableError
@@ -32,6 +32,7 @@ def main() -> None:
     problem = check_overrides(sys.argv[1:], Path(CONF_DIR))
     if problem:
         _fail(problem, 2)
+    sys.argv[1:] = quote_numeric_options(sys.argv[1:], Path(CONF_DIR))  # threshold=50,60,70
     try:
         job()
     except KeyboardInterrupt:  # a second Ctrl-C while the job was already winding down

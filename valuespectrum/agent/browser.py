@@ -154,9 +154,8 @@ class BrowserDriver:
         position = self.next_position
         item_id = self._wait_for(position)
         self._script("window.vsFeed.pause()")  # the screenshot is not part of the dwell
-        from selenium.webdriver.common.by import By
-
         from PIL import Image
+        from selenium.webdriver.common.by import By
 
         png = self._chrome.find_element(By.ID, "vs-item").screenshot_as_png
         with Image.open(io.BytesIO(png)) as shot:

@@ -25,6 +25,7 @@ from valuespectrum.config.roleplay import (
     AgentConfig,
     InduceConfig,
     PersonaConfig,
+    PersonaProfile,
     PlatformConfig,
     StrategyConfig,
     ThresholdConfig,
@@ -35,8 +36,8 @@ from valuespectrum.config.store import CONF_DIR, register_schemas
 __all__ = [
     "CONF_DIR", "MODEL_SCHEMAS", "READ_BY", "READ_BY_RUN", "STAGES", "AgentConfig",
     "ApiModelConfig", "Config", "ConfigError", "CorpusConfig", "EmbedderConfig",
-    "GenerationConfig", "InduceConfig", "LocalModelConfig",
-    "ModelConfig", "ModelConfigBase", "PathsConfig", "PersonaConfig", "PlatformConfig",
+    "GenerationConfig", "InduceConfig", "LocalModelConfig", "ModelConfig", "ModelConfigBase",
+    "PathsConfig", "PersonaConfig", "PersonaProfile", "PlatformConfig",
     "ProbeConfig", "PromptsConfig", "RetrieveConfig", "ScoringConfig", "SimulatedModelConfig",
     "StrategyConfig", "ThresholdConfig", "TrackingConfig", "ValueEntry", "ValueKeywordsConfig",
     "load_config", "prompt_preset", "register_schemas", "unread_overrides",

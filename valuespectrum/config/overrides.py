@@ -49,6 +49,43 @@ def check_overrides(argv: Sequence[str], conf_dir: Path) -> str | None:
     return next((p for p in problems if p), None)
 
 
+def quote_numeric_options(argv: Sequence[str], conf_dir: Path) -> list[str]:
+    """``argv`` with numeric group options quoted: ``threshold=50,60`` -> ``threshold='50','60'``.
+
+    Hydra reads ``threshold=70`` as the integer 70 and refuses it as a group choice (options of
+    conf/threshold/ are named 40, 50, 60, 70, 80), so such values are quoted before it parses
+    them; everything else is passed on untouched.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ChoiceSweep
+    from hydra.errors import HydraException
+
+    out = []
+    for text in argv:
+        key = text.split("=", 1)[0].lstrip("+~").split("@", 1)[0]
+        if text.startswith("-") or "=" not in text or "." in key or not (conf_dir / key).is_dir():
+            out.append(text)
+            continue
+        try:
+            value = OverridesParser.create().parse_override(text).value()
+        except HydraException:
+            out.append(text)
+            continue
+        if isinstance(value, ChoiceSweep) and value.simple_form:
+            values = list(value.list)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            values = [value]
+        else:
+            out.append(text)
+            continue
+        if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
+            out.append(text)
+            continue
+        quoted = [f"'{v}'" if isinstance(v, int | float) else v for v in values]
+        out.append(f"{text.split('=', 1)[0]}={','.join(quoted)}")
+    return out
+
+
 def _check(override: Any, conf_dir: Path) -> str | None:
     key = override.key_or_group
     if key == "hydra" or key.startswith(("hydra.", "hydra/")) or override.is_delete():

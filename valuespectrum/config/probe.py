@@ -9,16 +9,14 @@ never be served from the preset's cache.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from omegaconf import MISSING
 
 from valuespectrum.config.errors import ConfigError
 from valuespectrum.config.errors import one_of as _one_of
 from valuespectrum.config.errors import require as _require
-from valuespectrum.config.store import CONF_DIR
+from valuespectrum.config.presets import load_preset, versioned_preset
 
 WORDING: tuple[str, ...] = ("system", "decision", "why", "describe")
 
@@ -42,35 +40,13 @@ class PromptsConfig:
 
 def prompt_preset(name: str) -> PromptsConfig:
     """The shipped preset conf/prompts/<name>.yaml, validated."""
-    from omegaconf import OmegaConf
-
-    path = CONF_DIR / "prompts" / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml")))
-        raise ConfigError(f"prompts={name} is not a preset; use one of {known}")
-    merged = OmegaConf.merge(OmegaConf.structured(PromptsConfig), OmegaConf.load(path))
-    preset = OmegaConf.to_object(merged)
-    assert isinstance(preset, PromptsConfig)
-    return preset
+    return load_preset("prompts", name, PromptsConfig)
 
 
 def versioned(prompts: PromptsConfig) -> PromptsConfig:
-    """``prompts`` with a version that tells its wording apart from the preset it started from.
-
-    Wording equal to the preset's keeps the preset's version (and so its cache). Reworded pieces
-    under the preset's version get ``<version>+custom-<hash of the changed pieces>``; a version
-    the user set themselves is kept. A preset from outside conf/prompts is taken as given.
-    """
-    if not (CONF_DIR / "prompts" / f"{prompts.name}.yaml").is_file():
-        return prompts
-    preset = prompt_preset(prompts.name)
-    if prompts.version != preset.version:
-        return prompts
-    changed = {k: getattr(prompts, k) for k in WORDING if getattr(prompts, k) != getattr(preset, k)}
-    if not changed:
-        return prompts
-    tag = hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:8]
-    return replace(prompts, version=f"{preset.version}+custom-{tag}")
+    """``prompts`` with a version that tells its wording apart from the preset it started from
+    (``<preset version>+custom-<hash>`` when reworded; see config/presets.py)."""
+    return versioned_preset(prompts, "prompts", WORDING)
 
 
 @dataclass

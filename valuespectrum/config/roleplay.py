@@ -1,18 +1,20 @@
 """Schemas of the role-play half (the induce stage): feed platform, recommender, persona,
-strategy, the induction protocol (``induce:``) and the agent that scrolls (``agent:``).
+strategy, ISQ threshold, the induction protocol (``induce:``) and the agent (``agent:``).
 
-Defaults equal the default options (localfeed, embedding, default, simple, paper); descriptions
-and the persona profiles are study data, so they are MISSING here and come from YAML.
+Defaults equal the default options (localfeed, embedding, default, simple, paper); descriptions,
+wording and the persona profiles are study data, so they are MISSING here and come from YAML.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from omegaconf import MISSING
 
 from valuespectrum.config.errors import one_of as _one_of
 from valuespectrum.config.errors import require as _require
+from valuespectrum.config.presets import versioned_preset
+from valuespectrum.values import VALUES
 
 
 @dataclass
@@ -28,35 +30,102 @@ class PlatformConfig:
         _one_of("platform.kind", self.kind, ("web", "local"))
 
 
+PERSONA_KINDS: tuple[str, ...] = ("profiles", "none", "file")
+
+
+@dataclass
+class PersonaProfile:
+    """One persona: 3-5 first-person traits shown to the model, and the values it is written to
+    favour (ours, for measuring amplification; never shown to the model)."""
+
+    id: str = MISSING
+    traits: list[str] = MISSING
+    favours: list[str] = field(default_factory=list)
+
+
 @dataclass
 class PersonaConfig:
-    """Persona-Chat style profiles for role-play (paper.md section 6)."""
+    """Who the model plays (paper.md section 6): ``profiles`` from YAML, ``none`` (the model
+    decides as itself) or ``file`` (a Persona-Chat text file at ``path``; no favours)."""
 
     name: str = "default"
-    path: str | None = None  # a Persona-Chat file (one trait per line); overrides profiles
-    profiles: list[list[str]] = MISSING
+    kind: str = "profiles"  # profiles | none | file
+    path: str | None = None  # a Persona-Chat file; when set it is read instead of profiles
+    profiles: list[PersonaProfile] = MISSING
 
     def check(self) -> None:
-        _require(
-            bool(self.profiles) or bool(self.path),
-            "persona needs profiles or persona.path=FILE",
-        )
-        for i, traits in enumerate(self.profiles):
+        _one_of("persona.kind", self.kind, PERSONA_KINDS)
+        if self.kind == "none":
+            _require(self.path is None, "persona=none plays no persona; drop persona.path")
+            return
+        if self.kind == "file" or self.path is not None:
             _require(
-                1 <= len(traits) <= 10,
-                f"persona.profiles[{i}] must have 1..10 traits",
+                bool(self.path and str(self.path).strip()),
+                "persona=file needs persona.path=FILE (a Persona-Chat text file)",
             )
+            return
+        _require(bool(self.profiles), "persona has no profiles; add some or use persona=none")
+        seen: set[str] = set()
+        for i, profile in enumerate(self.profiles):
+            where = f"persona.profiles[{i}]"
+            _require(bool(profile.id.strip()), f"{where}.id is empty; give the persona an id")
+            _require(profile.id not in seen, f"{where}.id={profile.id!r} is used twice")
+            seen.add(profile.id)
+            _require(
+                1 <= len(profile.traits) <= 10 and all(t.strip() for t in profile.traits),
+                f"{where} ({profile.id}) must have 1..10 non-empty traits",
+            )
+            bad = [v for v in profile.favours if v not in VALUES]
+            _require(
+                not bad,
+                f"{where}.favours ({profile.id}) has unknown value(s) {bad}; use ids from "
+                f"{list(VALUES)}",
+            )
+
+
+STRATEGY_WORDING: tuple[str, ...] = (
+    "system", "intro", "intro_no_persona", "reply", "reply_no_persona",
+)
 
 
 @dataclass
 class StrategyConfig:
-    """How a persona decides to stay or swipe: the paper's Simple or ISQ strategy."""
+    """How a persona decides to stay or swipe: the paper's Simple or ISQ strategy.
+
+    The wording is data (conf/strategy/<name>.yaml): ``intro`` introduces the persona (its
+    numbered traits replace ``{traits}``), ``reply`` asks for the reply format; the
+    ``*_no_persona`` pieces are used with persona=none and mention no traits. ``version`` enters
+    every cache key; a reworded piece gets ``<version>+custom-<hash>`` (config/presets.py).
+    """
 
     name: str = "simple"
     kind: str = "simple"  # simple | isq
+    version: str = MISSING
+    system: str = MISSING  # empty: no system turn
+    intro: str = MISSING
+    intro_no_persona: str = MISSING
+    reply: str = MISSING
+    reply_no_persona: str = MISSING
 
     def check(self) -> None:
         _one_of("strategy.kind", self.kind, ("simple", "isq"))
+        _require(bool(self.version.strip()), "strategy.version is empty; give the wording an id")
+        for piece in ("intro", "intro_no_persona", "reply", "reply_no_persona"):
+            _require(bool(getattr(self, piece).strip()), f"strategy.{piece} is empty; reword it")
+        _require(
+            "{traits}" in self.intro,
+            "strategy.intro must hold {traits} (where the numbered persona traits go)",
+        )
+        for piece in ("intro_no_persona", "reply_no_persona"):
+            _require(
+                "{traits}" not in getattr(self, piece),
+                f"strategy.{piece} is used without a persona; remove {{traits}} from it",
+            )
+
+
+def versioned_strategy(strategy: StrategyConfig) -> StrategyConfig:
+    """``strategy`` with a version that tells a reworded prompt apart from its preset."""
+    return versioned_preset(strategy, "strategy", STRATEGY_WORDING)
 
 
 @dataclass

@@ -40,6 +40,7 @@ from valuespectrum.config.roleplay import (
     RecommenderConfig,
     StrategyConfig,
     ThresholdConfig,
+    versioned_strategy,
 )
 from valuespectrum.values import AXIS_ORDERS
 
@@ -129,7 +130,8 @@ def load_config(raw: Any) -> Config:
     """Turn a composed (Dict)Config or plain dict into a validated ``Config``.
 
     Unknown keys, keys of another model backend, wrong types and bad values all become a
-    one-line ``ConfigError``. Reworded prompts get their own version here (config/probe.py).
+    one-line ``ConfigError``. Reworded prompts and strategies get their own version here
+    (config/presets.py).
     """
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
@@ -150,6 +152,7 @@ def load_config(raw: Any) -> Config:
     assert isinstance(cfg, Config)
     cfg.check()
     cfg.prompts = versioned(cfg.prompts)
+    cfg.strategy = versioned_strategy(cfg.strategy)
     return cfg
 
 
