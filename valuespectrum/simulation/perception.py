@@ -62,15 +62,21 @@ class CorpusPerceiver:
         return {v: float(p) for v, p in zip(VALUES, mean, strict=True)}
 
 
-def corpus_perceiver(ctx, images: dict[int, ImagePart]) -> CorpusPerceiver:
-    """The simulated respondent's view of the corpus (captions and/or CLIP vectors)."""
+def corpus_perceiver(
+    ctx, images: dict[int, ImagePart], ids: Sequence[int] = ()
+) -> CorpusPerceiver:
+    """The simulated respondent's view of the corpus (captions and/or CLIP vectors).
+
+    It knows the screenshots of ``images`` and of ``ids``; an image sent later (a feed item, a
+    browser screenshot of one) is told to it with ``register(sha256, screenshot id)``.
+    """
     from valuespectrum.retrieval.index import VectorIndex
     from valuespectrum.retrieval.steps import index_files, make_embedder
 
     embedder = make_embedder(ctx.cfg.embedder)
     files = index_files(ctx.workspace, embedder)
     definitions = [f"{v.replace('_', ' ')}: {DEFINITIONS[v]}" for v in VALUES]
-    ids = np.array(sorted(images), dtype=np.uint64)
+    ids = np.array(sorted(set(images) | {int(i) for i in ids}), dtype=np.uint64)
     mode = ctx.cfg.model.perceive
     names = {"caption": ["caption"], "clip": ["clip"], "both": ["caption", "clip"]}[mode]
     if "caption" in names and (files.caption is None or not files.caption.exists()):
