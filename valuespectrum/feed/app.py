@@ -10,6 +10,10 @@ JSON API (bodies validated by pydantic; a refused request changes nothing):
   catalog can be served
 - ``GET /?session=SID[&debug=1]`` -> the page (``/static/feed.js``, ``/static/feed.css``)
 
+Item ids are 60-bit integers, beyond JavaScript's exact range (2**53), so every JSON answer
+writes them as decimal strings (``"item_id": "880193317477566004"``); impressions accept the
+string or an integer.
+
 Bodies over ``max_body_bytes`` are refused with 413, by their Content-Length before reading and
 by the bytes actually read otherwise (chunked uploads). Only loopback Host headers are answered
 (a DNS-rebinding page cannot reach the feed) unless ``allowed_hosts`` says otherwise.
@@ -94,14 +98,16 @@ async def _too_large(send: Callable, max_bytes: int) -> None:
 
 
 def item_json(item: FeedItem) -> dict[str, Any]:
-    """What the page shows of an item; value labels and file paths never leave the server."""
-    return {"item_id": item.item_id, "media": f"/media/{item.item_id}", "caption": item.caption,
-            "author": item.author, "hashtags": list(item.hashtags), "likes": item.likes,
-            "comments": item.comments}
+    """What the page shows of an item. File paths never leave the server, value labels only
+    in the debug panel's data (a Feed built with ``debug=True``, asked with ``?debug=1``)."""
+    return {"item_id": str(item.item_id), "media": f"/media/{item.item_id}",
+            "caption": item.caption, "author": item.author, "hashtags": list(item.hashtags),
+            "likes": item.likes, "comments": item.comments}
 
 
 def record_json(record: ImpressionRecord) -> dict[str, Any]:
     out = asdict(record)
+    out["item_id"] = str(record.item_id)
     out["served_at"] = record.served_at.isoformat()
     out["recorded_at"] = record.recorded_at.isoformat()
     return out

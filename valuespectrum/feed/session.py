@@ -14,9 +14,9 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from valuespectrum.config.roleplay import RecommenderConfig
 from valuespectrum.feed.catalog import Catalog
@@ -39,13 +39,30 @@ class FeedError(Exception):
         self.message = message
 
 
+def _digits(value: Any) -> Any:
+    """Item ids are 60-bit, past JavaScript's exact integers (2**53), so JSON carries them as
+    decimal strings; a string of 1-19 ASCII digits becomes the int, anything else stays as is
+    (and strict validation then refuses floats, bools and other strings)."""
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit() and len(value) <= 19):
+            raise ValueError("item_id must be an integer or a string of digits")
+        return int(value)
+    return value
+
+
+ItemId = Annotated[int, BeforeValidator(_digits), Field(ge=0, le=MAX_ID)]
+
+
 class ImpressionEvent(BaseModel):
-    """What the page (or a driver) reports after an item: its position, item and dwell."""
+    """What the page (or a driver) reports after an item: its position, item and dwell.
+
+    ``item_id`` may be an int or its decimal string (what the HTTP API sends: see ``_digits``).
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     position: int = Field(ge=0, le=MAX_ID)
-    item_id: int = Field(ge=0, le=MAX_ID)
+    item_id: ItemId
     dwell_ms: int = Field(ge=0, le=MAX_DWELL_MS)
 
 

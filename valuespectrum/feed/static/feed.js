@@ -5,7 +5,8 @@
 // window.vsFeed, for drivers: pause() / resume() stop and restart the dwell clock (a driver
 // pauses while its model thinks, so the dwell is the stay it chose, not the model's latency;
 // a clock paused when an item changes stays paused for the next one), position() and itemId()
-// of the item on screen (they change only once the next item is displayed and its clock runs),
+// of the item on screen (they change only once the next item is displayed and its clock runs;
+// the id is a decimal string: ids are 60-bit, past JavaScript's exact integers),
 // dwellMs(), sessionId(), done() (nothing left to serve) and error() (the last refusal).
 (() => {
   "use strict";
