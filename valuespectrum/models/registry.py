@@ -98,7 +98,7 @@ def build_role_play_model(
         personas=personas,
         perceiver=perceiver(),
         seed=cfg.generation.seed or 0,
-        version=cfg.model,
+        self_profile=cfg.profile,  # how it decides with persona=none
     )
 
 

@@ -41,8 +41,10 @@ def induce_report(cfg, frame: pd.DataFrame, sessions: list[dict], out: Path
     yes = m.yes_rate_curve(frame, n_boot=ic.n_boot, seed=cfg.seed, smooth=CURVE_SMOOTH)
     amp = m.amplification_curve(frame, n_boot=ic.n_boot, seed=cfg.seed, smooth=CURVE_SMOOTH)
     ent = m.diversity_curve(frame, ic.window, n_boot=ic.n_boot, seed=cfg.seed)
-    for name, curve in (("yes_rate", yes), ("amplification", amp), ("entropy", ent)):
+    curves = {"yes_rate": yes, "amplification": amp, "entropy": ent}
+    for name, curve in curves.items():
         curve.to_csv(out / f"{name}_curve.csv", index=False)
+    ttp = None
     last = ic.videos - ic.window
     for condition, part in amp.groupby("condition"):
         metrics[f"amplification/{condition}"] = float(part[part.position >= last]["share"].mean())
@@ -53,20 +55,29 @@ def induce_report(cfg, frame: pd.DataFrame, sessions: list[dict], out: Path
         metrics["time_to_personalisation"] = float("nan") if ttp is None else float(ttp)
     for condition, part in ent.groupby("condition"):
         metrics[f"entropy/{condition}"] = float(part["entropy"].iloc[-1:].mean())
-    _plots(cfg, yes, amp, table, out)
+    _plots(cfg, curves, ttp, table, out)
     return metrics, summary_table(cfg, table, metrics)
 
 
-def _plots(cfg, yes, amp, table, out: Path) -> None:
-    from valuespectrum.report import induce_plots
+def _plots(cfg, curves: dict[str, pd.DataFrame], ttp: int | None, table, out: Path) -> None:
+    """Yes-rate, amplification and diversity along the session (adaptive vs control, CI
+    bands) and the paper's I_avg bars (PNG + SVG)."""
+    from valuespectrum.report import induce_plots as plots
 
-    label = cfg.model.label or cfg.model.name
-    induce_plots.draw_curves(yes, amp, out, label=label)
+    sim = cfg.model.simulated
+    plots.yes_rate_plot(curves["yes_rate"], out / "yes_rate", simulated=sim,
+                        window=cfg.induce.window)
+    if not curves["amplification"].empty:
+        plots.amplification_plot(curves["amplification"], out / "amplification",
+                                 simulated=sim, personalised_at=ttp)
+    if not curves["entropy"].empty:
+        plots.diversity_plot(curves["entropy"], out / "diversity", simulated=sim)
     bars = pd.DataFrame([{
-        "model": label, "strategy": cfg.strategy.name, "platform": cfg.platform.name,
-        "condition": c, "I_avg": row["I_avg"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
+        "model": cfg.model.label or cfg.model.name, "strategy": cfg.strategy.name,
+        "platform": cfg.platform.name, "condition": c, "I_avg": row["I_avg"],
+        "ci_low": row["ci_low"], "ci_high": row["ci_high"], "simulated": sim,
     } for c, row in table["conditions"].items()])  # fmt: skip
-    induce_plots.draw_i_avg_bars(bars, out)
+    plots.induction_bars(bars, out / "i_avg", simulated=sim)
 
 
 def summary_table(cfg, table: dict[str, Any], metrics: dict[str, float]) -> str:
