@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,10 +10,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import compose_raw
+from valuespectrum import runner
+from valuespectrum.config import Config, load_config
 from valuespectrum.feed.catalog import Catalog, FeedItem
+from valuespectrum.retrieval.index import VectorIndex
+from valuespectrum.retrieval.steps import index_files, make_embedder
+from valuespectrum.store import Store
 from valuespectrum.values import VALUES
 
 DIM = 32
+N = 12  # screenshots in the demo workspace
 
 
 def synthetic_catalog(
@@ -47,3 +55,42 @@ def synthetic_catalog(
 @pytest.fixture
 def make_catalog() -> Callable[..., Catalog]:
     return synthetic_catalog
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """A collected demo corpus of N screenshots with planted image and caption indexes."""
+    ws = tmp_path_factory.mktemp("demo") / "workspace"
+    cfg = _demo_config(ws)
+    runner.run(cfg, output_dir=ws.parent / "out")
+    store = Store(ws)
+    with store.connect() as con:
+        ids = np.array([r.id for r in store.screenshots(con)], dtype=np.int64)
+    rng = np.random.default_rng(0)
+    image, caption = unit(rng.normal(size=(N, 8))), unit(rng.normal(size=(N, 5)))
+    files = index_files(ws, make_embedder(cfg.embedder))
+    for path, vectors in ((files.image, image), (files.caption, caption)):
+        index = VectorIndex.create(vectors.shape[1])
+        index.add(ids.astype(np.uint64), vectors.astype(np.float32))
+        index.save(path)
+    np.savez(ws.parent / "planted.npz", ids=ids, image=image, caption=caption)
+    return ws
+
+
+@pytest.fixture
+def demo(demo_template: Path, tmp_path: Path):
+    """A copy of the demo workspace: (cfg, workspace, store, ids, image and caption vectors)."""
+    ws = tmp_path / "workspace"
+    shutil.copytree(demo_template, ws)
+    planted = np.load(demo_template.parent / "planted.npz")
+    return (_demo_config(ws), ws, Store(ws), planted["ids"], planted["image"],
+            planted["caption"])
+
+
+def _demo_config(ws: Path) -> Config:
+    return load_config(compose_raw([f"paths.workspace={ws}", "stages=[collect]", f"corpus.n={N}",
+                                    "tracking.enabled=false", "progress=false"]))

@@ -101,8 +101,10 @@ def pseudo_counts(item_id: int) -> tuple[int, int]:
 
 
 def fuse(image: np.ndarray, caption: np.ndarray | None, caption_weight: float) -> np.ndarray:
-    """Rows of ``[sqrt(1-w) * image, sqrt(w) * caption]`` (each part unit-normalised first, a zero
-    caption row stays zero), L2-normalised: dot products are the weighted cosine mix."""
+    """Rows of ``[sqrt(1-w) * image, sqrt(w) * caption]`` (each part unit-normalised first),
+    L2-normalised: dot products of captioned rows are ``(1-w) * image + w * caption`` cosine.
+    A row without a caption (zero caption vector) becomes its unit image vector: against
+    another such row the image cosine, against a captioned row ``sqrt(1-w)`` times it."""
     if not 0.0 <= caption_weight <= 1.0:
         raise ValueError(f"caption_weight must be in [0, 1], got {caption_weight}")
     parts = [np.sqrt(1.0 - caption_weight) * _unit_rows(image)]

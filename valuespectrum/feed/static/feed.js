@@ -7,7 +7,8 @@
 // a clock paused when an item changes stays paused for the next one), position() and itemId()
 // of the item on screen (they change only once the next item is displayed and its clock runs;
 // the id is a decimal string: ids are 60-bit, past JavaScript's exact integers),
-// dwellMs(), sessionId(), done() (nothing left to serve) and error() (the last refusal).
+// dwellMs(), lastImpression() (the last event the server accepted), sessionId(), done()
+// (nothing left to serve) and error() (the last refusal).
 (() => {
   "use strict";
   const params = new URLSearchParams(window.location.search);
@@ -17,7 +18,7 @@
   const st = {
     sid: params.get("session"), position: null, itemId: null, shownAt: null,
     pausedMs: 0, pausedAt: null, paused: false, busy: false, done: false,
-    error: null, lastWheel: 0, touchY: null,
+    error: null, lastEvent: null, lastWheel: -Infinity, touchY: null,
   };
 
   function dwellMs() {
@@ -67,6 +68,7 @@
     $("vs-hashtags").textContent = item.hashtags.map((t) => "#" + t.replace(/^#/, "")).join(" ");
     $("vs-likes").textContent = compact(item.likes);
     $("vs-comments").textContent = compact(item.comments);
+    $("vs-comments-label").textContent = item.comments === 1 ? "comment" : "comments";
     showDebug(data);
     st.shownAt = clock();
     st.pausedMs = 0;
@@ -115,6 +117,7 @@
     try {
       const event = { position: st.position, item_id: st.itemId, dwell_ms: dwellMs() };
       await api("POST", sessionPath("/impressions"), event);
+      st.lastEvent = event;
       await loadNext();
     } catch (err) {
       fail(err);
@@ -179,6 +182,7 @@
     position: () => st.position,
     itemId: () => st.itemId,
     dwellMs,
+    lastImpression: () => st.lastEvent,
     sessionId: () => st.sid,
     done: () => st.done,
     error: () => st.error,
