@@ -45,7 +45,8 @@ class BrowserUnavailable(RuntimeError):
 
 
 class FeedAPI:
-    """The local feed's JSON API over HTTP (loopback)."""
+    """The local feed's JSON API over HTTP (loopback). Item ids travel as decimal strings
+    (60-bit ids are beyond JavaScript's exact integers)."""
 
     def __init__(self, base_url: str, timeout_s: float) -> None:
         self.base, self.timeout_s = base_url.rstrip("/"), timeout_s
@@ -132,13 +133,13 @@ class BrowserDriver:
         self.api.call("POST", "/api/sessions", {"session_id": session_id, "seed": seed})
         for imp in replay:
             served = self.api.call("GET", self._path("/next"))
-            if (served["position"], served["item"]["item_id"]) != (imp.position, imp.item_id):
+            if (served["position"], int(served["item"]["item_id"])) != (imp.position, imp.item_id):
                 raise RuntimeError(
                     f"session {session_id} does not replay on {self.base_url}: position "
                     f"{imp.position} served item {served['item']['item_id']}, stored {imp.item_id}"
                 )
             self.api.call("POST", self._path("/impressions"), {
-                "position": imp.position, "item_id": imp.item_id, "dwell_ms": imp.dwell_ms})
+                "position": imp.position, "item_id": str(imp.item_id), "dwell_ms": imp.dwell_ms})
         self.next_position = len(replay)
 
     def _ensure_page(self) -> None:
@@ -175,7 +176,7 @@ class BrowserDriver:
         ActionChains(self._chrome).send_keys(Keys.ARROW_DOWN).perform()
         logged = self._wait_logged(view.position)
         self.next_position = view.position + 1
-        if logged["item_id"] != view.item_id:
+        if int(logged["item_id"]) != view.item_id:
             raise RuntimeError(f"the feed logged item {logged['item_id']} at position "
                                f"{view.position}, the agent saw {view.item_id}")
         return Logged(int(logged["dwell_ms"]), logged["score"], bool(logged["explored"]),
