@@ -28,6 +28,18 @@ class ItemImages:
         self._parts: dict[int, ImagePart] = {}
         self._lock = threading.Lock()
 
+    def prefetch(self) -> threading.Thread:
+        """Read (or encode) every item's image in a background thread, so no step waits on the
+        disk; a step that comes first reads its own."""
+
+        def read_all() -> None:
+            for item in self.catalog.items:
+                self.get(item.item_id)
+
+        thread = threading.Thread(target=read_all, name="item-images", daemon=True)
+        thread.start()
+        return thread
+
     def get(self, item_id: int) -> ImagePart:
         part = self._parts.get(item_id)
         if part is not None:

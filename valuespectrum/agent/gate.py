@@ -10,6 +10,7 @@ new reply or failure is queued for the batched cache writer, which writes about 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -34,11 +35,16 @@ def step_call(
         "kind": KIND,
         "prompt_version": version,
         "messages": [m.fingerprint() for m in messages],
-        "params": asdict(params),
+        "params": _params_dict(params),
     }
     blob = json.dumps(request, sort_keys=True, default=str)
     fingerprint = hashlib.sha256(blob.encode()).hexdigest()
     return Call(fingerprint, KIND, image, messages, blob, version, params)
+
+
+@functools.lru_cache(maxsize=64)
+def _params_dict(params: GenerationParams) -> dict[str, Any]:
+    return asdict(params)  # a deep copy per call cost more than the rest of the key
 
 
 class CallGate:

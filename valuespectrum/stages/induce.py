@@ -164,6 +164,7 @@ def _drivers(ctx, catalog, recommenders, stack: ExitStack):
         from valuespectrum.agent.direct import DirectDriver, ItemImages
 
         images = ItemImages(catalog, ctx.workspace, cfg.induce.image_max_side)
+        images.prefetch()
         return lambda plan: DirectDriver(feeds[plan.condition], images)
     from valuespectrum.agent.browser import BrowserDriver
     from valuespectrum.feed.server import FeedServer
