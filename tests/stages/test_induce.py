@@ -165,16 +165,16 @@ def test_a_killed_job_resumes_at_its_last_impression(indexed, tmp_path):
     assert _impressions(killed) == expected
 
 
-DEMO = ["experiment=roleplay_demo", "progress=false", "tracking.enabled=false", "corpus.n=300",
-        "retrieve.k=1", "induce.videos=40", "induce.window=10", "recommender.cold_start=10"]
+DEMO = ["experiment=roleplay_demo", "progress=false", "corpus.n=300", "retrieve.k=1",
+        "induce.videos=40", "induce.window=10", "recommender.cold_start=10"]
 
 
 @pytest.fixture(scope="module")
 def demo_corpus(tmp_path_factory) -> Path:
     """A demo corpus large enough that a 40-video session leaves most of it unseen."""
     ws = tmp_path_factory.mktemp("demo") / "ws"
-    runner.run(compose([f"paths.workspace={ws}", *DEMO, "stages=[collect,index,retrieve]"]),
-               output_dir=ws.parent / "out")
+    runner.run(compose([f"paths.workspace={ws}", *DEMO, "stages=[collect,index,retrieve]",
+                        "tracking.enabled=false"]), output_dir=ws.parent / "out")
     return ws
 
 
@@ -182,12 +182,25 @@ def test_known_truth_the_adaptive_feed_learns_the_persona_respondent(demo_corpus
     """The SIMULATED persona respondent likes its persona's favoured values: on the adaptive
     feed its yes-rate rises against the control's (CI excludes 0); on a random feed it does
     not (the effect is 0 within its CI)."""
+    from mlflow.tracking import MlflowClient
+
     workspace = demo_corpus
     adaptive = runner.run(compose([f"paths.workspace={workspace}", *DEMO, "stages=[induce]"]),
                           output_dir=tmp_path / "a")
     assert adaptive["induce/net_effect_ci_low"] > 0
     assert adaptive["induce/amplification_gain"] > 10  # points of favoured items served
+    # the MLflow run holds I, I_avg, the control, the net effect with CI, amplification, plots
+    client = MlflowClient(f"sqlite:///{workspace / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name("valuespectrum").experiment_id])
+    assert {"induce/I_avg/adaptive", "induce/I_avg_ci_low/adaptive", "induce/I_avg/control",
+            "induce/net_effect", "induce/net_effect_ci_high", "induce/amplification_gain",
+            "induce/time_to_personalisation"} <= set(run.data.metrics)
+    assert any(k.startswith("induce/I/adaptive/") for k in run.data.metrics)
+    files = {a.path for a in client.list_artifacts(run.info.run_id, "induce")}
+    assert {"induce/yes_rate.png", "induce/amplification.png", "induce/diversity.png",
+            "induce/i_avg.png", "induce/inductions.csv"} <= files
     flat = runner.run(compose([f"paths.workspace={workspace}", *DEMO, "stages=[induce]",
-                               "recommender=random"]), output_dir=tmp_path / "r")
+                               "recommender=random", "tracking.enabled=false"]),
+                      output_dir=tmp_path / "r")
     assert flat["induce/net_effect_ci_low"] <= 0 <= flat["induce/net_effect_ci_high"]
     assert flat["induce/I_avg_ci_low/adaptive"] <= 0 <= flat["induce/I_avg_ci_high/adaptive"]
