@@ -204,3 +204,13 @@ def test_known_truth_the_adaptive_feed_learns_the_persona_respondent(demo_corpus
                       output_dir=tmp_path / "r")
     assert flat["induce/net_effect_ci_low"] <= 0 <= flat["induce/net_effect_ci_high"]
     assert flat["induce/I_avg_ci_low/adaptive"] <= 0 <= flat["induce/I_avg_ci_high/adaptive"]
+
+
+def test_a_feed_smaller_than_a_session_is_refused_in_one_line(workspace, tmp_path):
+    from valuespectrum.config import ConfigError
+
+    with FakeOpenAIServer(likes_odd_images) as server:
+        with pytest.raises(ConfigError, match=r"the feed holds 80 items, fewer than "
+                                              r"induce.videos=100; collect more"):
+            runner.run(_cfg(workspace, server, "induce.videos=100"), output_dir=tmp_path)
+        assert server.requests == []

@@ -17,6 +17,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from valuespectrum.agent.sessions import Agent, SessionPlan, run_induction
+from valuespectrum.config import ConfigError
 from valuespectrum.models.registry import build_role_play_model, generation_params
 from valuespectrum.store import InduceStore, content_id
 
@@ -32,6 +33,11 @@ def run(ctx) -> dict[str, float]:
 
     cfg = ctx.cfg
     catalog = _catalog(ctx)
+    if len(catalog) < cfg.induce.videos:  # a session never shows an item twice
+        raise ConfigError(
+            f"the feed holds {len(catalog)} items, fewer than induce.videos="
+            f"{cfg.induce.videos}; collect more (corpus.n) or lower induce.videos"
+        )
     personas = load_personas(cfg.persona)
     strategy = make_strategy(cfg.strategy, cfg.threshold)
     seen = _SeenImages(ctx, catalog)
