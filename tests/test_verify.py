@@ -25,12 +25,13 @@ N = 20
 
 @pytest.fixture(scope="module")
 def probed(tmp_path_factory) -> Path:
-    """A workspace through every stage: demo corpus, image index, retrievals, a probe."""
+    """A workspace through every stage: demo corpus, image index, retrievals, a probe, induce."""
     ws = tmp_path_factory.mktemp("template") / "ws"
     cfg = compose([
         f"paths.workspace={ws}", f"corpus.n={N}", "retrieve.k=2", "retrieve.caption_weight=0",
         "embedder.caption_encoder=null", "model.perceive=clip", "probe.n_boot=50", "progress=false",
-        "tracking.enabled=false",
+        "tracking.enabled=false", "recommender.caption_weight=0", "induce.videos=8",
+        "induce.window=4", "induce.n_boot=50", "induce.sessions_per_persona=1",
     ])
     runner.run(cfg, output_dir=ws.parent / "out")
     return ws

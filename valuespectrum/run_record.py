@@ -33,7 +33,10 @@ SECTIONS_BY_STAGE: dict[str, tuple[str, ...]] = {
     "index": ("embedder",),
     "retrieve": ("embedder", "value_keywords", "retrieve"),
     "probe": ("embedder", "value_keywords", "retrieve", "model", "probe", "scoring", "parsing"),
-    "induce": ("model", "platform", "persona", "strategy", "threshold"),
+    "induce": (
+        "embedder", "value_keywords", "retrieve", "model", "platform", "recommender", "persona",
+        "strategy", "threshold", "induce", "agent",
+    ),
     "report": ("scoring",),
 }
 # Structured lists that make no readable param: logged whole as JSON artifacts instead.

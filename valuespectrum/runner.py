@@ -34,7 +34,7 @@ from valuespectrum.tracking import NullTracker
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUILT_STAGES: frozenset[str] = frozenset({"collect", "index", "retrieve", "probe"})
+BUILT_STAGES: frozenset[str] = frozenset({"collect", "index", "retrieve", "probe", "induce"})
 
 
 def selected_stages(cfg: Config) -> list[str]:
@@ -66,6 +66,10 @@ def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
                             credentials=not cfg.probe.plan)
             except ConfigError as exc:
                 raise ConfigError(f"parsing.judge={cfg.parsing.judge}: {exc}") from None
+    if "induce" in stages:
+        from valuespectrum.agent.preflight import check_induce
+
+        check_induce(cfg)
     if "collect" in stages and cfg.corpus.source == "folder":
         folder = Path(cfg.corpus.path or "").expanduser()
         if not folder.is_dir():
@@ -80,7 +84,7 @@ def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
 def check_embedder_weights(cfg: Config, stages: list[str]) -> None:
     """Pretrained CLIP weights must be loadable when a selected stage embeds: index (images),
     retrieve (keywords), probe with a simulated respondent that perceives through CLIP."""
-    clip_probe = "probe" in stages and cfg.model.needs_clip
+    clip_probe = bool({"probe", "induce"} & set(stages)) and cfg.model.needs_clip
     if not ({"index", "retrieve"} & set(stages) or clip_probe):
         return
     from valuespectrum.retrieval.weights import check_weights

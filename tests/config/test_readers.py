@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 from valuespectrum.config import READ_BY, READ_BY_RUN, STAGES, Config, unread_overrides
 from valuespectrum.config.readers import override_key
 
-BUILT = ("collect", "index", "retrieve", "probe")
+BUILT = ("collect", "index", "retrieve", "probe", "induce")
 
 
 def test_every_config_key_says_who_reads_it() -> None:
@@ -42,20 +42,20 @@ def test_role_play_axes_are_not_read_before_induce() -> None:
     )
     assert lines == [
         "strategy=isq is not read by the selected stages (collect, index, retrieve); it is read "
-        "by induce (not built yet)",
+        "by induce",
         "persona.path=/p.txt is not read by the selected stages (collect, index, retrieve); it is "
-        "read by induce (not built yet)",
+        "read by induce",
         "platform=tiktok is not read by the selected stages (collect, index, retrieve); it is "
-        "read by induce (not built yet)",
+        "read by induce",
         "threshold.isq_percent=70 is not read by the selected stages (collect, index, retrieve); "
-        "it is read by induce (not built yet)",
+        "it is read by induce",
     ]
 
 
 def test_model_and_corpus_are_read_only_where_they_matter() -> None:
     assert unread_overrides(["model=gpt4o"], ["collect", "index", "retrieve"], BUILT) == [
         "model=gpt4o is not read by the selected stages (collect, index, retrieve); it is read by "
-        "probe or induce (not built yet)"
+        "probe or induce"
     ]
     assert unread_overrides(["model=gpt4o", "+model.device=x"], ["probe"], BUILT) == []
     assert unread_overrides(["corpus.n=9"], ["probe"], BUILT) == [
@@ -79,7 +79,7 @@ def test_run_py_warns_about_an_unread_axis_and_runs(tmp_path) -> None:
     assert len(warnings) == 2, out
     assert warnings[0].endswith(
         "[WARNING] - strategy=isq is not read by the selected stages (collect); it is read by "
-        "induce (not built yet)"
+        "induce"
     )
     assert "model=gpt4o is not read by the selected stages (collect)" in warnings[1]
     assert (tmp_path / "ws" / "valuespectrum.duckdb").is_file()  # a warning, not a refusal

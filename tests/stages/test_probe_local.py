@@ -15,7 +15,8 @@ def test_tiny_llava_answers_through_the_transformers_backend(tmp_path) -> None:
     ws = tmp_path / "ws"
     cfg = compose([
         f"paths.workspace={ws}", "corpus.n=20", "retrieve.k=1", "progress=false",
-        "tracking.enabled=false", "model=smolvlm", f"model.model={folder}",
+        "tracking.enabled=false", "stages=[collect,index,retrieve,probe]", "model=smolvlm",
+        f"model.model={folder}",
         "model.name=tiny_llava", "model.generation.max_tokens=4", "model.generation.logprobs=true",
         "probe.ask_why=false", "probe.image_max_side=64",
     ])
@@ -32,14 +33,18 @@ def test_tiny_llava_answers_through_the_transformers_backend(tmp_path) -> None:
 
 def test_default_demo_recovers_the_simulated_profile(tmp_path, capsys) -> None:
     cfg = compose([f"paths.workspace={tmp_path}/ws", "progress=false", "tracking.enabled=false"])
-    assert cfg.model.simulated and cfg.stages == ["collect", "index", "retrieve", "probe"]
+    assert cfg.model.simulated
+    assert cfg.stages == ["collect", "index", "retrieve", "probe", "induce"]
     metrics = runner.run(cfg, output_dir=tmp_path / "a")
     out = capsys.readouterr().out
     assert "SIMULATED respondent" in out and "Spearman rho" in out
     # The instrument recovers the ordering it was given (GPT-4o's published row).
     assert metrics["probe/summary/rho_true_profile"] > 0.4
+    assert "net induction effect" in out and metrics["usage/induce/steps_asked"] == 12 * 2 * 100
     again = runner.run(cfg, output_dir=tmp_path / "b")
     assert again["usage/probe/calls_made"] == 0
+    assert again["usage/induce/calls_made"] == 0
+    assert again["induce/net_effect"] == metrics["induce/net_effect"]
     assert again["probe/summary/rho_true_profile"] == metrics["probe/summary/rho_true_profile"]
     radar = (tmp_path / "a" / "probe" / "radar.png").read_bytes()
     assert (tmp_path / "b" / "probe" / "radar.png").read_bytes() == radar  # reused as drawn

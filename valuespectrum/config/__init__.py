@@ -23,6 +23,8 @@ from valuespectrum.config.retrieval import (
     ValueKeywordsConfig,
 )
 from valuespectrum.config.roleplay import (
+    AgentConfig,
+    InduceConfig,
     PersonaConfig,
     PersonaProfile,
     PlatformConfig,
@@ -33,11 +35,10 @@ from valuespectrum.config.schema import STAGES, Config, PathsConfig, TrackingCon
 from valuespectrum.config.store import CONF_DIR, register_schemas
 
 __all__ = [
-    "CONF_DIR", "MODEL_SCHEMAS", "READ_BY", "READ_BY_RUN", "STAGES", "ApiModelConfig", "Config",
-    "ConfigError", "CorpusConfig", "EmbedderConfig", "GenerationConfig", "LocalModelConfig",
-    "ModelConfig", "ModelConfigBase", "ParsingConfig", "PathsConfig", "PersonaConfig",
-    "PersonaProfile",
-    "PlatformConfig",
+    "CONF_DIR", "MODEL_SCHEMAS", "READ_BY", "READ_BY_RUN", "STAGES", "AgentConfig",
+    "ApiModelConfig", "Config", "ConfigError", "CorpusConfig", "EmbedderConfig",
+    "GenerationConfig", "InduceConfig", "LocalModelConfig", "ModelConfig", "ModelConfigBase",
+    "ParsingConfig", "PathsConfig", "PersonaConfig", "PersonaProfile", "PlatformConfig",
     "ProbeConfig", "PromptsConfig", "RetrieveConfig", "ScoringConfig", "SimulatedModelConfig",
     "StrategyConfig", "ThresholdConfig", "TrackingConfig", "ValueEntry", "ValueKeywordsConfig",
     "judge_model_config", "load_config", "prompt_preset", "register_schemas", "unread_overrides",

@@ -86,7 +86,12 @@ class ProbeConfig:
 
 
 def moved_key(key: str, value: object = "...") -> str | None:
-    """The one-line fix for a key that moved to the ``prompts`` group, or None."""
+    """The one-line fix for a key that moved (to the ``prompts`` group, or to ``induce:`` /
+    ``agent:``), or None."""
+    from valuespectrum.config.roleplay import moved_role_play_key
+
+    if moved := moved_role_play_key(key):
+        return moved
     if key == "probe.prompts":
         return f"probe.prompts={value} was replaced by the prompts group; use prompts={value}"
     if key == "probe.text" or key.startswith("probe.text."):
@@ -98,6 +103,11 @@ def moved_key(key: str, value: object = "...") -> str | None:
 def refuse_moved_keys(data: dict) -> None:
     """The wording moved from ``probe.prompts`` / ``probe.text.*`` to the ``prompts`` group: an
     old command is refused naming the new key, so it never runs a probe it did not ask for."""
+    for section in ("strategy", "platform"):
+        node = data.get(section)
+        for key in node if isinstance(node, dict) else ():
+            if moved := moved_key(f"{section}.{key}"):
+                raise ConfigError(moved)
     probe = data.get("probe")
     if not isinstance(probe, dict):
         return

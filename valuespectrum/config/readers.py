@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 # Top-level key or group -> the stages that read it (through shared steps too: probe recomputes
-# a missing retrieval, so it reads the embedder, keywords and retrieve settings). Keys of the
+# a missing retrieval, so it reads the embedder, keywords and retrieve settings; induce labels
+# its feed's items by the values whose retrieval lists hold them). Keys of the
 # run itself (stages, paths, tracking, progress, experiment) are read whatever the stages.
 READ_BY: dict[str, tuple[str, ...]] = {
     "corpus": ("collect",),
-    "embedder": ("index", "retrieve", "probe"),
-    "value_keywords": ("retrieve", "probe"),
-    "retrieve": ("retrieve", "probe"),
+    "embedder": ("index", "retrieve", "probe", "induce"),
+    "value_keywords": ("retrieve", "probe", "induce"),
+    "retrieve": ("retrieve", "probe", "induce"),
     "model": ("probe", "induce"),
     "prompts": ("probe",),
     "probe": ("probe",),
@@ -29,6 +30,8 @@ READ_BY: dict[str, tuple[str, ...]] = {
     "persona": ("induce",),
     "strategy": ("induce",),
     "threshold": ("induce",),
+    "induce": ("induce",),
+    "agent": ("induce",),
 }
 READ_BY_RUN: frozenset[str] = frozenset(
     {"stages", "paths", "tracking", "progress", "experiment", "hydra"}

@@ -1,5 +1,5 @@
-"""Schemas of the role-play half (induce): feed platform, recommender, persona, strategy, ISQ
-threshold.
+"""Schemas of the role-play half (the induce stage): feed platform, recommender, persona,
+strategy, ISQ threshold, the induction protocol (``induce:``) and the agent (``agent:``).
 
 Defaults equal the default options (localfeed, embedding, default, simple, paper); descriptions,
 wording and the persona profiles are study data, so they are MISSING here and come from YAML.
@@ -23,14 +23,11 @@ class PlatformConfig:
 
     name: str = "localfeed"
     kind: str = "local"  # web | local
-    feed_url: str = ""
-    stay_s: float = 0.0  # dwell on a liked video (paper: 5 s in examples, 30 s in the prototype)
-    swipe_pause_s: float = 0.0
+    feed_url: str = ""  # web platforms; the local feed's URL is set when its server starts
     notes: str = MISSING
 
     def check(self) -> None:
         _one_of("platform.kind", self.kind, ("web", "local"))
-        _require(self.stay_s >= 0 and self.swipe_pause_s >= 0, "platform waits must be >= 0")
 
 
 PERSONA_KINDS: tuple[str, ...] = ("profiles", "none", "file")
@@ -142,6 +139,73 @@ class ThresholdConfig:
         _require(0 <= self.isq_percent <= 100, "threshold.isq_percent must be in [0, 100]")
 
 
+
+
+@dataclass
+class InduceConfig:
+    """The induction protocol: sessions per persona, their length, the control, the statistics,
+    and how the model is called (as ``probe:`` does for the probe)."""
+
+    videos: int = 100  # videos per session (the paper's 100)
+    window: int = 50  # I = yes-rate of the last window minus the first
+    sessions_per_persona: int = 1
+    control: bool = True  # also run every persona on recommender kind random (no adaptation)
+    concurrency: int = 8  # sessions (and model calls) in flight at once
+    n_boot: int = 2000
+    timeout_s: float = 60.0
+    max_retries: int = 4
+    backoff_base_s: float = 0.5
+    max_error_rate: float = 0.2  # of the whole job's calls (replayed steps count)
+    image_max_side: int | None = 768
+
+    def check(self) -> None:
+        _require(self.videos > 0, "induce.videos must be > 0")
+        _require(
+            0 < self.window <= self.videos,
+            "induce.window must be between 1 and induce.videos",
+        )
+        _require(self.sessions_per_persona >= 1, "induce.sessions_per_persona must be >= 1")
+        _require(self.concurrency >= 1, "induce.concurrency must be >= 1")
+        _require(self.n_boot >= 1, "induce.n_boot must be >= 1")
+        _require(self.timeout_s > 0, "induce.timeout_s must be > 0")
+        _require(self.max_retries >= 0, "induce.max_retries must be >= 0")
+        _require(0 <= self.max_error_rate <= 1, "induce.max_error_rate must be in [0, 1]")
+
+
+@dataclass
+class AgentConfig:
+    """The agent that scrolls a feed: which driver, and the dwell the feed sees."""
+
+    driver: str = "direct"  # direct: the feed in-process | browser: Chromium on the real page
+    stay_s: float = 5.0  # dwell on a video the persona stays on (paper: 5 s)
+    skip_s: float = 0.5  # dwell before swiping away
+    headless: bool = True
+    chromium: str = "/usr/bin/chromium"
+    chromedriver: str = "/usr/bin/chromedriver"  # copied before undetected-chromedriver patches it
+    page_timeout_s: float = 20.0
+
+    def check(self) -> None:
+        _one_of("agent.driver", self.driver, ("direct", "browser"))
+        _require(
+            self.stay_s > self.skip_s >= 0,
+            "agent.stay_s must be > agent.skip_s >= 0 (a stay must look longer than a swipe)",
+        )
+        _require(self.page_timeout_s > 0, "agent.page_timeout_s must be > 0")
+
+
+# Keys that moved to induce/agent; an old command is refused naming the new key.
+MOVED_KEYS: dict[str, str] = {
+    "strategy.videos": "induce.videos",
+    "strategy.window": "induce.window",
+    "platform.stay_s": "agent.stay_s",
+    "platform.swipe_pause_s": "agent.skip_s",
+}
+
+
+def moved_role_play_key(key: str) -> str | None:
+    """The one-line fix for a role-play key that moved, or None."""
+    new = MOVED_KEYS.get(key)
+    return f"{key} moved to {new}; use {new}=..." if new else None
 
 
 @dataclass

@@ -34,6 +34,8 @@ from valuespectrum.config.retrieval import (
     ValueKeywordsConfig,
 )
 from valuespectrum.config.roleplay import (
+    AgentConfig,
+    InduceConfig,
     PersonaConfig,
     PlatformConfig,
     RecommenderConfig,
@@ -95,7 +97,9 @@ class Config:
     ``model`` has no default: its schema depends on the backend the model file names.
     """
 
-    stages: list[str] = field(default_factory=lambda: ["collect", "index", "retrieve", "probe"])
+    stages: list[str] = field(
+        default_factory=lambda: ["collect", "index", "retrieve", "probe", "induce"]
+    )
     seed: int = 0
     experiment: str | None = None  # set by experiment/*.yaml, for the record
     progress: bool = True
@@ -112,6 +116,8 @@ class Config:
     persona: PersonaConfig = field(default_factory=PersonaConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
+    induce: InduceConfig = field(default_factory=InduceConfig)
+    agent: AgentConfig = field(default_factory=AgentConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     parsing: ParsingConfig = field(default_factory=ParsingConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
@@ -124,8 +130,8 @@ class Config:
         _require(len(set(self.stages)) == len(self.stages), "stages lists a stage twice")
         for name in (
             "corpus", "embedder", "value_keywords", "retrieve", "model", "prompts", "probe",
-            "platform", "recommender", "persona", "strategy", "threshold", "scoring", "plots",
-            "parsing",
+            "platform", "recommender", "persona", "strategy", "threshold", "induce", "agent",
+            "scoring", "plots", "parsing",
         ):
             getattr(self, name).check()
         samples, temperature = self.probe.samples, self.model.generation.temperature

@@ -108,6 +108,25 @@ def build_model(
     )
 
 
+def build_role_play_model(
+    cfg: ModelConfig, *, timeout_s: float, perceiver: Callable[[], Any], personas: Any
+) -> ChatModel:
+    """The model that plays the personas of an induce job: the configured model itself, or,
+    for the simulated respondent, the SIMULATED persona respondent (it likes what the persona
+    it reads from the prompt favours; its perception is the respondent's)."""
+    if cfg.backend != "respondent":
+        return build_model(cfg, timeout_s=timeout_s)
+    from valuespectrum.simulation.persona_respondent import PersonaRespondent
+
+    return PersonaRespondent(
+        name=cfg.name,
+        personas=personas,
+        perceiver=perceiver(),
+        seed=cfg.generation.seed or 0,
+        self_profile=cfg.profile,  # how it decides with persona=none
+    )
+
+
 def generation_params(cfg: ModelConfig, sample: int, samples: int) -> GenerationParams:
     """Decoding settings of one sample; several samples differ by seed so each is its own call."""
     g = cfg.generation

@@ -37,6 +37,14 @@ class EncodedImages:
         return self.done
 
 
+def encoded_folder(workspace, max_side: int | None, size: tuple[int, int] | None = None):
+    """Where the JPEGs encoded with these settings are kept (shared by probe and induce)."""
+    settings = content_id({"max_side": max_side, "size": size, "codec": "jpeg-q90-v1"})
+    folder = workspace / "encoded" / settings
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def encode_images(ctx, table) -> EncodedImages:
     """Each retrieved screenshot encoded once (JPEG, size from config), by screenshot id.
 
@@ -46,9 +54,7 @@ def encode_images(ctx, table) -> EncodedImages:
     """
     p = ctx.cfg.probe
     size = tuple(p.image_size) if p.image_size else None
-    settings = content_id({"max_side": p.image_max_side, "size": size, "codec": "jpeg-q90-v1"})
-    folder = ctx.workspace / "encoded" / settings
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = encoded_folder(ctx.workspace, p.image_max_side, size)
     rows = table[["screenshot_id", "file_path", "sha256"]].drop_duplicates("screenshot_id")
 
     def one(sid, path, sha) -> tuple[int, ImagePart]:

@@ -84,15 +84,18 @@ class ThemePerceiver:
         return {v: float(v == theme) for v in VALUES}
 
 
-def oracle_perceiver(ctx, images: dict[int, ImagePart]) -> ThemePerceiver:
+def oracle_perceiver(
+    ctx, images: dict[int, ImagePart], ids: Sequence[int] = ()
+) -> ThemePerceiver:
     """The respondent that sees each image's theme; refused for images without one."""
+    wanted = sorted(set(images) | {int(i) for i in ids})
     with ctx.store.connect() as con:
-        rows = ctx.store.screenshots(con, sorted(images))
+        rows = ctx.store.screenshots(con, wanted)
     themes = {r.id: r.theme for r in rows if r.theme in VALUES}
-    if len(themes) < len(images):
+    if len(themes) < len(wanted):
         raise ValueError(
             f"model.perceive=oracle needs screenshots with a known theme (the demo corpus); "
-            f"{len(images) - len(themes)} of {len(images)} have none: use corpus=demo, or "
+            f"{len(wanted) - len(themes)} of {len(wanted)} have none: use corpus=demo, or "
             "model.perceive=caption"
         )
     perceiver = ThemePerceiver(themes)
@@ -101,19 +104,25 @@ def oracle_perceiver(ctx, images: dict[int, ImagePart]) -> ThemePerceiver:
     return perceiver
 
 
-def corpus_perceiver(ctx, images: dict[int, ImagePart]) -> CorpusPerceiver | ThemePerceiver:
+def corpus_perceiver(
+    ctx, images: dict[int, ImagePart], ids: Sequence[int] = ()
+) -> CorpusPerceiver | ThemePerceiver:
     """The simulated respondent's view of the corpus (captions and/or CLIP vectors, or the
-    demo's known themes)."""
+    demo's known themes).
+
+    It knows the screenshots of ``images`` and of ``ids``; an image sent later (a feed item, a
+    browser screenshot of one) is told to it with ``register(sha256, screenshot id)``.
+    """
     from valuespectrum.retrieval.index import VectorIndex
     from valuespectrum.retrieval.steps import index_files, make_embedder
 
     mode = ctx.cfg.model.perceive
     if mode == "oracle":
-        return oracle_perceiver(ctx, images)
+        return oracle_perceiver(ctx, images, ids)
     embedder = make_embedder(ctx.cfg.embedder)
     files = index_files(ctx.workspace, embedder)
     definitions = [f"{v.replace('_', ' ')}: {DEFINITIONS[v]}" for v in VALUES]
-    ids = np.array(sorted(images), dtype=np.uint64)
+    ids = np.array(sorted(set(images) | {int(i) for i in ids}), dtype=np.uint64)
     names = {"caption": ["caption"], "clip": ["clip"], "both": ["caption", "clip"]}[mode]
     if "caption" in names and (files.caption is None or not files.caption.exists()):
         raise FileNotFoundError(

@@ -138,6 +138,10 @@ def dangling(con: Any) -> list[str]:
             ANTI JOIN scores s ON s.probe_run = p.probe_run ORDER BY 1""",
          "{n} probe run(s) without scores ({ids}); re-run the probe with the same settings "
          "(answered from the cache, no model calls) to score them"),
+        ("""SELECT i.session_id, count(*) FROM impressions i
+            ANTI JOIN sessions s ON s.session_id = i.session_id GROUP BY 1 ORDER BY 1""",
+         "{n} impression(s) of session(s) {ids} have no row in sessions; re-run the induce "
+         "stage with the same settings (it replays them without model calls)"),
     )
     out = []
     for sql, line in checks:

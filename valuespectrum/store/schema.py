@@ -178,6 +178,53 @@ DDL: tuple[str, ...] = (
         driver BOOLEAN,                 -- flagged as driving its value
         PRIMARY KEY (probe_run, scoring_key, value, keyword)
     )""",
+    # Role-play induction: one row per session (a persona scrolling one feed under one
+    # condition), its impressions in order. A session id hashes everything that decides its
+    # impressions except their number, so a longer session extends a shorter one.
+    """CREATE TABLE IF NOT EXISTS sessions (
+        session_id VARCHAR PRIMARY KEY,
+        condition VARCHAR NOT NULL,     -- adaptive | control (the recommender kind random)
+        persona_id VARCHAR NOT NULL,
+        favours VARCHAR[] NOT NULL,     -- the values the persona is written to favour (ours)
+        session_index INTEGER NOT NULL,
+        model VARCHAR NOT NULL,
+        strategy VARCHAR NOT NULL,
+        strategy_version VARCHAR NOT NULL,
+        threshold DOUBLE,               -- ISQ stay threshold (S% > threshold)
+        recommender VARCHAR NOT NULL,   -- its kind
+        recommender_settings VARCHAR NOT NULL,  -- JSON
+        platform VARCHAR NOT NULL,
+        driver VARCHAR NOT NULL,        -- direct | browser
+        seed BIGINT NOT NULL,           -- the recommender's
+        catalog VARCHAR NOT NULL,       -- fingerprint of the items and their vectors
+        stay_ms INTEGER NOT NULL,
+        skip_ms INTEGER NOT NULL,
+        videos INTEGER NOT NULL,        -- impressions asked for by the last run
+        status VARCHAR NOT NULL,        -- running | complete | failed (a call without answer)
+        failed_steps INTEGER NOT NULL,  -- calls that ended without an answer, over all runs
+        error VARCHAR,                  -- the last failed call's cause
+        settings VARCHAR NOT NULL,      -- JSON: model fingerprint and the rest of the identity
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS impressions (
+        session_id VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        item_id BIGINT NOT NULL,        -- screenshots.id
+        outcome VARCHAR NOT NULL,       -- yes | no | invalid (an invalid reply is a skip)
+        stayed BOOLEAN NOT NULL,
+        score_pct DOUBLE,               -- ISQ S%
+        fields VARCHAR NOT NULL,        -- JSON: the parsed reply
+        parse_reason VARCHAR NOT NULL,
+        dwell_ms INTEGER NOT NULL,      -- what the feed logged
+        rec_score DOUBLE,               -- the recommender's score of the item
+        explored BOOLEAN NOT NULL,      -- served by the exploration share
+        reason VARCHAR,                 -- why the recommender chose it
+        item_values VARCHAR[] NOT NULL, -- the item's value labels (measurement only)
+        fingerprint VARCHAR NOT NULL,   -- the call (responses.fingerprint)
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (session_id, position)
+    )""",
 )
 
 SCORE_COLUMNS: tuple[str, ...] = (
@@ -193,7 +240,7 @@ KEYWORD_COLUMNS: tuple[str, ...] = (
 
 TABLES: tuple[str, ...] = (
     "screenshots", "rejected_inputs", "embeddings", "retrievals", "responses", "call_errors",
-    "answers", "probe_runs", "scores", "keyword_scores",
+    "answers", "probe_runs", "scores", "keyword_scores", "sessions", "impressions",
 )
 LEGACY_SCORING_KEY = "legacy"
 
