@@ -57,13 +57,13 @@ def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
     if {"probe", "induce"} & set(stages):
         from valuespectrum.models.registry import check_ready
 
-        check_ready(cfg.model, credentials=not (cfg.probe.plan and "induce" not in stages))
+        check_ready(cfg.model, credentials=not planning(cfg, stages))
         if "probe" in stages and cfg.parsing.judge is not None:
             from valuespectrum.config import judge_model_config
 
             try:
                 check_ready(judge_model_config(cfg.parsing.judge, cfg.parsing.judge_overrides),
-                            credentials=not cfg.probe.plan)
+                            credentials=not planning(cfg, stages))
             except ConfigError as exc:
                 raise ConfigError(f"parsing.judge={cfg.parsing.judge}: {exc}") from None
     if "induce" in stages:
@@ -79,6 +79,12 @@ def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
             )
     check_embedder_weights(cfg, stages)
     check_tracking(cfg)
+
+
+def planning(cfg: Config, stages: Sequence[str]) -> bool:
+    """``probe.plan=true`` with the probe selected: the job stops after the plan, calling no
+    model (so it needs no key); later stages (induce) are not run."""
+    return cfg.probe.plan and "probe" in stages
 
 
 def check_embedder_weights(cfg: Config, stages: list[str]) -> None:
@@ -140,6 +146,11 @@ def run(
         ctx = Context(cfg, workspace, store, output_dir, tracker, choices)
         _log_run_header(ctx, overrides)
         for name in selected_stages(cfg):
+            if planning(cfg, selected_stages(cfg)) and name not in ("collect", "index",
+                                                                     "retrieve", "probe"):
+                log.warning("probe.plan=true: stopped after the probe's plan; stage %s calls the "
+                            "model, so it was not run (drop probe.plan to run it)", name)
+                break
             stage = importlib.import_module(f"valuespectrum.stages.{name}")
             log.info("stage %s: start", name)
             t0 = time.perf_counter()

@@ -77,9 +77,14 @@ def test_oversized_bodies_are_refused_by_the_real_server(feed) -> None:
         status, _ = _request(server, "POST", "/api/sessions", b"x" * (MAX_BODY_BYTES + 1),
                              headers)
         assert status == 413
-        # chunked, no Content-Length: refused once the bytes read pass the limit
+        # chunked, no Content-Length: refused once the bytes read pass the limit. The server
+        # answers 413 and closes while the client may still be sending; on a busy machine the
+        # client then sees the connection reset before it reads the answer: refused either way.
         chunks = (b"x" * 1024 for _ in range(MAX_BODY_BYTES // 1024 + 2))
-        status, _ = _request(server, "POST", "/api/sessions", chunks, headers)
+        try:
+            status, _ = _request(server, "POST", "/api/sessions", chunks, headers)
+        except (ConnectionResetError, BrokenPipeError):
+            status = 413
         assert status == 413
         # a Content-Length that promises more than the limit is refused before reading
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)

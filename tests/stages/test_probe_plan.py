@@ -83,6 +83,22 @@ def test_the_plans_dollars_come_from_litellms_price_map(workspace, tmp_path, mon
     assert metrics["usage/probe/plan/cost_usd"] == pytest.approx(total, rel=1e-3)
 
 
+def test_a_plan_with_the_default_stages_stops_before_the_role_play(
+    workspace, tmp_path, monkeypatch, caplog
+):
+    """The default stages end with induce, which calls the model: a plan still calls nothing
+    and needs no key; the job says it stopped after the plan."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    cfg = compose([f"paths.workspace={workspace}", *BASE, "model=gpt4o", "probe.plan=true"])
+    assert "induce" in cfg.stages
+    with FakeOpenAIServer() as server:
+        cfg.model.api_base = server.base_url  # were anything asked, it would land here
+        metrics = runner.run(cfg, output_dir=tmp_path / "out")
+        assert server.requests == []
+    assert not any(k.startswith(("induce/", "usage/induce/")) for k in metrics)
+    assert "stopped after the probe's plan; stage induce calls the model" in caplog.text
+
+
 def test_cost_counts_every_call_kind_and_cached_answers_apart(workspace, tmp_path):
     with FakeOpenAIServer([reply("Yes.")]) as server:
         first = runner.run(_cfg(workspace, server, *PRICED), output_dir=tmp_path / "a")

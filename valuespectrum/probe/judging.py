@@ -26,10 +26,11 @@ from valuespectrum.probe.plan import Call, plan_call
 
 def judge_replies(
     ctx, decisions: Mapping[object, Call], replies: Mapping[str, str], question: str,
-    stats: CallStats,
+    stats: CallStats, budget_for=None,
 ) -> dict[str, Verdict]:
     """Decision fingerprint -> the judge's verdict, for every reply it was asked about (none
-    without ``parsing.judge``)."""
+    without ``parsing.judge``). ``budget_for(judge_cfg)`` gives the job's budget priced at the
+    judge's own prices (``probe.max_cost_usd`` holds the judge's calls too), or None."""
     parsing = ctx.cfg.parsing
     if parsing.judge is None:
         return {}
@@ -47,7 +48,9 @@ def judge_replies(
                 JudgePrompt(),
             )
     try:
-        answered = asyncio.run(ask(ctx, model, list(planned.values()), stats, "judge calls"))
+        budget = budget_for(judge_cfg) if budget_for is not None else None
+        answered = asyncio.run(ask(ctx, model, list(planned.values()), stats, "judge calls",
+                                   budget=budget))
     finally:
         asyncio.run(model.aclose())
     return {

@@ -88,6 +88,8 @@ def answer_rows(
                 )
                 if rule.outcome == "invalid" and judged[0] not in (None, "error"):
                     outcome, decided_by = judged[0], "judge"
+                elif rule.outcome == "invalid" and judged[0] == "error":
+                    decided_by = f"{mode} (judge failed)"  # the rules' reading stands, said so
             else:
                 outcome, rule_outcome, decided_by = "error", None, "call"
                 reason = f"call failed: {failures.get(call.fingerprint, 'no reply')}"[:300]

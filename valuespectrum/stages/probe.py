@@ -116,7 +116,14 @@ def run(ctx) -> dict[str, float]:
             for _, img in images
         ]
         asyncio.run(ask(ctx, model, described, stats, "describe calls", budget=budget))
-    verdicts = judge_replies(ctx, decisions, replies, prompts.decision, stats)
+    def judge_budget(judge_cfg):  # the same limit, what was spent so far, the judge's prices
+        if budget is None:
+            return None
+        judged = Budget(budget.limit, _price(judge_cfg)[0])
+        judged.spent = budget.spent
+        return judged
+
+    verdicts = judge_replies(ctx, decisions, replies, prompts.decision, stats, judge_budget)
     answers = answer_rows(
         retrieval.table, decisions, whys, replies, probe_run, samples, stats.failures,
         mode=cfg.parsing.mode, verdicts=verdicts,
