@@ -17,10 +17,10 @@ from valuespectrum.report.induce_plots import (
     SIMULATED_NOTE,
     amplification_plot,
     diversity_plot,
-    figure_paths,
     induction_bars,
     yes_rate_plot,
 )
+from valuespectrum.report.plots import figure_paths
 from valuespectrum.values import VALUES
 
 

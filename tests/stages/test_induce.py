@@ -219,3 +219,79 @@ def test_a_feed_smaller_than_a_session_is_refused_in_one_line(workspace, tmp_pat
                                               r"induce.videos=100; collect more"):
             runner.run(_cfg(workspace, server, "induce.videos=100"), output_dir=tmp_path)
         assert server.requests == []
+
+
+PRICED = ["model.prices.input_per_mtok=1.0", "model.prices.output_per_mtok=1000.0"]
+
+
+def _induce_cost(ws: Path) -> float:
+    with duckdb.connect(str(ws / "valuespectrum.duckdb"), read_only=True) as con:
+        return con.execute("SELECT sum(cost_usd) FROM responses WHERE kind = 'induce'"
+                           ).fetchone()[0]
+
+
+def test_the_calls_are_costed_and_a_rerun_counts_their_cost_as_cached(workspace, tmp_path):
+    with FakeOpenAIServer(likes_odd_images) as server:
+        first = runner.run(_cfg(workspace, server, *PRICED, "induce.control=false",
+                                "plots.formats=[png,pdf]"), output_dir=tmp_path / "a")
+        again = runner.run(_cfg(workspace, server, *PRICED, "induce.control=false"),
+                           output_dir=tmp_path / "b")
+    spent = _induce_cost(workspace)
+    assert spent > 0
+    assert first["usage/induce/cost_usd_spent"] == pytest.approx(spent)
+    assert first["usage/induce/cost_usd_cached"] == 0.0
+    assert again["usage/induce/cost_usd_spent"] == 0.0  # every step replayed: no call
+    assert again["usage/induce/cost_usd_cached"] == pytest.approx(spent)
+    # plots.formats reaches the role-play figures too
+    pdfs = {p.name for p in (tmp_path / "a").rglob("induce/*.pdf")}
+    assert {"yes_rate.pdf", "amplification.pdf", "diversity.pdf", "i_avg.pdf"} <= pdfs
+    assert not list((tmp_path / "b").rglob("induce/*.pdf"))  # the default: PNG and SVG
+
+
+def test_an_unknown_cost_is_tagged_unknown_never_logged_as_zero(workspace, tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    with FakeOpenAIServer(likes_odd_images) as server:  # openai/fake-vlm has no price
+        metrics = runner.run(compose([
+            f"paths.workspace={workspace}", "corpus.n=80", "retrieve.k=1", "progress=false",
+            "stages=[induce]", "model=openai_compatible", "model.model=openai/fake-vlm",
+            f"model.api_base={server.base_url}", "induce.control=false", *SHORT,
+        ]), output_dir=tmp_path / "out")
+    assert metrics["usage/induce/calls_made"] > 0
+    assert "usage/induce/cost_usd_spent" not in metrics
+    assert metrics["usage/induce/cost_usd_cached"] == 0.0  # nothing stored before: a known 0
+    client = MlflowClient(f"sqlite:///{workspace / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name("valuespectrum").experiment_id])
+    assert run.data.tags["usage.induce.cost_usd_spent"] == "unknown"
+    assert "usage/induce/cost_usd_spent" not in run.data.metrics
+
+
+def test_a_job_whose_every_session_failed_stops_with_one_line(workspace, tmp_path):
+    from valuespectrum.stages.induce import NoSessionFinished
+
+    def broken(_body, _i):
+        return status(500, message="upstream exploded")
+
+    with FakeOpenAIServer(broken) as server:
+        with pytest.raises(NoSessionFinished) as raised:
+            runner.run(_cfg(workspace, server, "induce.max_retries=0",
+                            "induce.max_error_rate=1.0"), output_dir=tmp_path)
+        assert len(server.requests) == 24  # each session's first step, asked once
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "no session finished (sessions_failed=24 of 24" in message
+    assert "upstream exploded" in message
+
+
+def test_a_persona_finished_in_one_condition_only_is_said_and_counted(workspace, tmp_path,
+                                                                      caplog):
+    def first_fails(body, i):
+        return status(400, message="bad request") if i == 0 else likes_odd_images(body, i)
+
+    with FakeOpenAIServer(first_fails) as server, caplog.at_level("WARNING"):
+        m = runner.run(_cfg(workspace, server, "induce.max_retries=0"),
+                       output_dir=tmp_path)
+    assert m["usage/induce/sessions_failed"] == 1
+    assert m["induce/net_paired_personas"] == 11  # twelve personas, one lost a condition
+    warned = [r.getMessage() for r in caplog.records if "one condition only" in r.getMessage()]
+    assert len(warned) == 1 and "the net effect pairs 11 persona(s)" in warned[0]

@@ -69,6 +69,14 @@ def test_score_columns_of_the_table_and_of_scoring_agree() -> None:
     assert stored == scored
 
 
+def test_keyword_columns_of_the_table_and_of_scoring_agree() -> None:
+    # Two definitions, as for SCORE_COLUMNS: a keyword column added to one is caught here.
+    from valuespectrum.probe.scoring import KEYWORD_COLUMNS as scored
+    from valuespectrum.store.schema import KEYWORD_COLUMNS as stored
+
+    assert stored == scored
+
+
 def test_scores_from_before_the_interval_columns_gain_them_and_keep_their_rows(tmp_path) -> None:
     """A workspace whose scores table has scoring_key but not ci_method and the other columns
     added with the two-stage intervals: they are added (NULL in old rows) and a new score set

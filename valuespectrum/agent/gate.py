@@ -62,6 +62,11 @@ class CallGate:
         self.model, self.cached, self.record, self.calls = model, cached, record, calls
         self.settings = dict(settings)
         self.made = self.hits = 0
+        # What this job's own calls cost (a reply without a known cost is counted apart), and
+        # which replies stored before the job it used (their cost was paid by an earlier run).
+        self.spent_usd, self.spent_unknown = 0.0, 0
+        self._stored = frozenset(cached)
+        self.stored_used: set[str] = set()
         self._queue: asyncio.Queue[CallRequest | Settled | None] = asyncio.Queue()
         self._pending: dict[str, asyncio.Future[CallResult]] = {}
 
@@ -70,6 +75,8 @@ class CallGate:
         fp = call.fingerprint
         if fp in self.cached:
             self.hits += 1
+            if fp in self._stored:
+                self.stored_used.add(fp)
             self._queue.put_nowait(ANSWERED)  # counts in the error budget like an answer
             return self.cached[fp]
         future = self._pending.get(fp)
@@ -100,6 +107,10 @@ class CallGate:
         self.record(result)
         if result.ok:
             self.cached[result.key] = result.reply.text
+            if result.reply.cost_usd is None:
+                self.spent_unknown += 1
+            else:
+                self.spent_usd += result.reply.cost_usd
         future = self._pending.pop(result.key, None)
         if future is not None and not future.done():
             future.set_result(result)

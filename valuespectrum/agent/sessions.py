@@ -48,6 +48,11 @@ class InduceStats:
     sessions_failed: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    # What this run's calls cost (``spent_unknown`` replies had no known cost), and the calls
+    # whose stored replies answered a step without a call (replayed impressions, cache hits).
+    spent_usd: float = 0.0
+    spent_unknown: int = 0
+    cached_fingerprints: list[str] = field(default_factory=list)
 
     def as_metrics(self) -> dict[str, float]:
         return {
@@ -94,7 +99,9 @@ def run_induction(
         results = asyncio.run(_run(ctx, agent, plans, make_driver, prefixes, cached, stats))
     finally:
         stats.seconds = time.perf_counter() - t0
+    reused = set(stats.cached_fingerprints)
     for r in results:
+        reused.update(imp.fingerprint for imp in r.impressions[:r.replayed])
         stats.steps_asked += r.asked
         stats.steps_replayed += r.replayed
         stats.steps_invalid += r.invalid
@@ -102,6 +109,7 @@ def run_induction(
         stats.sessions_failed += int(r.status == "failed")
         if r.error:
             stats.errors.append(f"{r.session_id}: {r.error}")
+    stats.cached_fingerprints = sorted(reused)
     return results, stats
 
 
@@ -165,4 +173,6 @@ async def _run(ctx, agent, plans, make_driver, prefixes, cached, stats) -> list[
         finally:
             writer.close()
     stats.calls_made, stats.calls_cached = gate.made, gate.hits
+    stats.spent_usd, stats.spent_unknown = gate.spent_usd, gate.spent_unknown
+    stats.cached_fingerprints = sorted(gate.stored_used)
     return list(results)

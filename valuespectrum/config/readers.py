@@ -23,7 +23,7 @@ READ_BY: dict[str, tuple[str, ...]] = {
     "probe": ("probe",),
     "scoring": ("probe", "report"),
     "parsing": ("probe",),
-    "plots": ("probe", "report"),
+    "plots": ("probe", "report", "induce"),
     "seed": ("probe", "induce"),
     "platform": ("induce",),
     "recommender": ("induce",),

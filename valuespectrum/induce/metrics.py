@@ -156,7 +156,8 @@ def induction_table(
 
 def induction_metrics(table: dict[str, Any]) -> dict[str, float]:
     """``induction_table`` flattened to metric names: ``I_avg/adaptive``, ``I_avg_ci_low/...``,
-    ``I_avg_relative/...``, ``invalid_rate/...``, ``net_effect``, ``net_effect_ci_low`` ..."""
+    ``I_avg_relative/...``, ``invalid_rate/...``, ``net_effect``, ``net_effect_ci_low`` ...,
+    ``net_paired_personas`` (the personas the net effect pairs)"""
     out: dict[str, float] = {}
     for c, row in table["conditions"].items():
         out[f"I_avg/{c}"] = row["I_avg"]
@@ -169,6 +170,7 @@ def induction_metrics(table: dict[str, Any]) -> dict[str, float]:
         net = table["net"]
         out["net_effect"] = net["effect"]
         out["net_effect_ci_low"], out["net_effect_ci_high"] = net["ci_low"], net["ci_high"]
+        out["net_paired_personas"] = net["n_personas"]  # 0: two independent samples
     return out
 
 

@@ -3,8 +3,9 @@ the paper's I_avg bar chart per model x strategy x platform.
 
 Inputs are the frames of ``valuespectrum.induce.metrics`` (``yes_rate_curve``,
 ``amplification_curve``, ``diversity_curve``) and a tidy frame of I_avg rows. Each function
-writes a PNG (screens, MLflow) and an SVG (vector, editable) of the same stem and returns the
-PNG's path. A simulated respondent's figure says so under its title, in red, as the probe's do.
+writes its figure in the current figure formats (``report.plots.figure_formats``: PNG and SVG
+unless ``plots.formats`` says otherwise) as the probe's figures are, and returns the PNG's path.
+A simulated respondent's figure says so under its title, in red, with the probe's note.
 """
 
 from __future__ import annotations
@@ -15,33 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from valuespectrum.report.plots import CI_LABEL, _pyplot, _titles
+from valuespectrum.report.plots import CI_LABEL, _pyplot, _save, _titles
+from valuespectrum.report.profile import SIMULATED_NOTE
 
-FORMATS = ("png", "svg")
-SIMULATED_NOTE = "SIMULATED respondent: a known-truth check of the instrument, not a VLM"
 COLORS = {"adaptive": "#c0392b", "control": "#4c72b0"}
 LABELS = {"adaptive": "adaptive feed", "control": "control (random feed)"}
-_DPI = 120
-
-
-def figure_paths(path: str | Path) -> list[Path]:
-    return [Path(path).with_suffix(f".{fmt}") for fmt in FORMATS]
-
-
-def _save(fig: Any, path: str | Path) -> Path:
-    """PNG and SVG of ``fig``; the SVG carries no date and fixed ids, so it is reproducible."""
-    import matplotlib
-
-    paths = figure_paths(path)
-    paths[0].parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with matplotlib.rc_context({"svg.hashsalt": "valuespectrum", "svg.fonttype": "none"}):
-            for out in paths:
-                meta = {"Date": None} if out.suffix == ".svg" else None
-                fig.savefig(out, dpi=_DPI, bbox_inches="tight", metadata=meta)
-    finally:
-        _pyplot().close(fig)
-    return paths[0]
 
 
 def _note(simulated: bool) -> str | None:

@@ -2,11 +2,11 @@
 
 Metrics (logged under ``induce/``): ``I_avg/<condition>`` with ``I_avg_ci_low/high``, relative
 I_avg, the first-window yes-rate and the invalid rate per condition; ``net_effect`` with its
-CI; ``I/<condition>/<persona>`` (each persona's mean I); ``amplification/<condition>`` (the share
-of served items matching the persona's favoured values over the last window) and
-``amplification_gain`` (adaptive - control); ``time_to_personalisation`` (a position, NaN when
-the adaptive curve never leaves the control's band); ``entropy/<condition>`` (bits of the
-served values over the last window).
+CI and ``net_paired_personas`` (how many personas it pairs); ``I/<condition>/<persona>`` (each
+persona's mean I); ``amplification/<condition>`` (the share of served items matching the
+persona's favoured values over the last window) and ``amplification_gain`` (adaptive -
+control); ``time_to_personalisation`` (a position, NaN when the adaptive curve never leaves the
+control's band); ``entropy/<condition>`` (bits of the served values over the last window).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def induce_report(cfg, frame: pd.DataFrame, sessions: list[dict], out: Path
 
 def _plots(cfg, curves: dict[str, pd.DataFrame], ttp: int | None, table, out: Path) -> None:
     """Yes-rate, amplification and diversity along the session (adaptive vs control, CI
-    bands) and the paper's I_avg bars (PNG + SVG)."""
+    bands) and the paper's I_avg bars, in the current figure formats (``plots.formats``)."""
     from valuespectrum.report import induce_plots as plots
 
     sim = cfg.model.simulated

@@ -19,7 +19,7 @@ from pathlib import Path
 from valuespectrum.agent.sessions import Agent, SessionPlan, run_induction
 from valuespectrum.config import ConfigError
 from valuespectrum.models.registry import build_role_play_model, generation_params
-from valuespectrum.store import InduceStore, content_id
+from valuespectrum.store import InduceStore, ProbeStore, content_id
 
 log = logging.getLogger(__name__)
 results_log = logging.getLogger("valuespectrum.results")
@@ -44,6 +44,16 @@ def run(ctx) -> dict[str, float]:
     model = build_role_play_model(
         cfg.model, timeout_s=cfg.induce.timeout_s, perceiver=seen.perceiver, personas=personas
     )
+    try:
+        return _induce(ctx, catalog, personas, strategy, seen, model)
+    finally:  # the model's connections close whether the job finished or raised
+        import asyncio
+
+        asyncio.run(model.aclose())
+
+
+def _induce(ctx, catalog, personas, strategy, seen, model) -> dict[str, float]:
+    cfg = ctx.cfg
     recommenders = _recommenders(cfg)
     plans = _plans(ctx, catalog, personas, strategy, model, recommenders)
     agent = Agent(
@@ -57,13 +67,67 @@ def run(ctx) -> dict[str, float]:
         results, stats = run_induction(ctx, agent, plans, make_driver)
     for line in stats.errors[:5]:
         log.warning("session without answer: %s (the next run asks that step again)", line)
+    if not any(r.status == "complete" for r in results):
+        raise NoSessionFinished(
+            f"induce: no session finished (sessions_failed={stats.sessions_failed} of "
+            f"{len(plans)}; first cause: {_first_cause(stats)}); fix the model or its server "
+            "and run again (stored impressions resume)"
+        )
     frame = _frame(plans, results, cfg.induce.videos)
+    _warn_unpaired(frame, recommenders)
     metrics = _report(ctx, plans, frame)
-    import asyncio
-
-    asyncio.run(model.aclose())
     metrics.update(stats.as_metrics())
     metrics["usage/sessions"] = len(plans)
+    with ctx.store.connect() as con:
+        cached_cost = ProbeStore.cost(con, stats.cached_fingerprints)
+    metrics.update(_cost_metrics(ctx, stats, cached_cost))
+    return metrics
+
+
+class NoSessionFinished(RuntimeError):
+    """Every session of the job failed: there is nothing to measure."""
+
+
+def _first_cause(stats) -> str:
+    if not stats.errors:
+        return "unknown"
+    return stats.errors[0].split(": ", 1)[-1].splitlines()[0][:200]
+
+
+def _warn_unpaired(frame, recommenders) -> None:
+    """Say so when a persona finished in one condition only: the net effect pairs the
+    personas that finished both (none: two independent samples)."""
+    if len(recommenders) < 2:
+        return
+    by = {c: set(frame.loc[frame["condition"] == c, "persona_id"]) for c in recommenders}
+    lone = sorted(by["adaptive"] ^ by["control"])
+    if lone:
+        paired = len(by["adaptive"] & by["control"])
+        log.warning(
+            "persona(s) %s finished in one condition only (the other's sessions failed): the "
+            "net effect pairs %d persona(s)%s; run again to finish them", ", ".join(lone),
+            paired, "" if paired else ", so it compares two independent samples",
+        )
+
+
+def _cost_metrics(ctx, stats, cached_cost: float | None) -> dict[str, float]:
+    """What this run's calls cost, apart from what the stored replies it used once cost.
+
+    An unknown cost is no metric: it is tagged ``unknown`` and said so, never logged as 0.
+    """
+    spent = None if stats.spent_unknown else stats.spent_usd
+    unknown, metrics = {}, {}
+    for name, value in (("cost_usd_spent", spent), ("cost_usd_cached", cached_cost)):
+        if value is None:
+            unknown[f"usage.induce.{name}"] = "unknown"
+        else:
+            metrics[f"usage/{name}"] = value
+    if unknown:
+        ctx.tracker.set_tags(unknown)
+    log.info("cost: this run spent %s on %d calls (%d without a known cost); the %d stored "
+             "replies it used once cost %s", "unknown" if spent is None else f"${spent:.4f}",
+             stats.calls_made, stats.spent_unknown, len(stats.cached_fingerprints),
+             "unknown" if cached_cost is None else f"${cached_cost:.4f}")
     return metrics
 
 
@@ -210,12 +274,14 @@ def _frame(plans, results, videos: int):
 def _report(ctx, plans, frame) -> dict[str, float]:
     """Metrics, tables, plots and the printed summary of this job's sessions."""
     from valuespectrum.report.induce_summary import induce_report
+    from valuespectrum.report.plots import figure_formats
 
     with ctx.store.connect() as con:
         sessions = InduceStore.sessions(con, [p.session_id for p in plans])
     out = ctx.output_dir / "induce"
     out.mkdir(parents=True, exist_ok=True)
-    metrics, table = induce_report(ctx.cfg, frame, sessions, out)
+    with figure_formats(ctx.cfg.plots.formats):
+        metrics, table = induce_report(ctx.cfg, frame, sessions, out)
     print(table)
     results_log.info("induction\n%s", table)
     for path in sorted(Path(out).iterdir()):
