@@ -1,6 +1,7 @@
 """The paper's figures (radar, per-value means, per-model std) plus our CI bars and heatmaps
-(contact sheets: ``contact_sheets``). Every function writes a PNG (screens, MLflow) and a PDF of
-the same stem (vector, for papers), and returns the PNG's path.
+(contact sheets: ``contact_sheets``). Every function writes a PNG (screens, MLflow) and, of
+the same stem, an SVG (default) and/or a PDF (``figure_formats``, ``plots.formats``), and returns
+the PNG's path.
 
 matplotlib is imported inside functions with the Agg backend, so importing this module (or the
 package) never needs a display and stays cheap. The ``*_figure`` functions build a figure
