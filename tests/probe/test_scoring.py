@@ -330,6 +330,29 @@ def test_summary_headlines_spread_noise_and_structure():
     assert row.std_noise_corrected == pytest.approx(np.sqrt(row["std"] ** 2 - row.noise_std**2))
 
 
+@pytest.mark.parametrize("with_se", [False, True])
+@pytest.mark.parametrize("unanswered_score", [np.nan, 0.0])
+def test_a_value_without_answers_leaves_the_noise_corrected_std_finite(with_se,
+                                                                       unanswered_score):
+    """A value with no answers (n = 0; its score NaN, or 0 as some stored rows give it) is left
+    out of the noise: it neither makes the noise infinite nor the noise-corrected std NaN."""
+    answered = [80.0, 50.0, 70.0, 60.0, 90.0, 40.0, 75.0, 65.0, 55.0]
+    n = [50.0] * len(answered)
+    p = np.array(answered) / 100
+    scores = pd.DataFrame({
+        "model": "m", "value": list(VALUES), "score": [*answered, unanswered_score],
+        "n": [*n, 0.0], "n_yes": [*(p * 50), 0.0],
+    })  # fmt: skip
+    if with_se:
+        scores["noise_se"] = [*(100 * np.sqrt(p * (1 - p) / 50)), np.nan]
+    row = model_summary(scores, n_perm=99).iloc[0]
+    noise = np.mean(1e4 * p * (1 - p) / 50)  # the nine answered values only
+    kept = [s for s in [*answered, unanswered_score] if s == s]
+    assert row.noise_std == pytest.approx(np.sqrt(noise))
+    assert np.isfinite(row.std_noise_corrected)
+    assert row.std_noise_corrected == pytest.approx(np.sqrt(np.var(kept, ddof=1) - noise))
+
+
 def test_rank_correlation():
     from scipy.stats import spearmanr
 

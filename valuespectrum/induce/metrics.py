@@ -9,10 +9,13 @@ recommender adapts; "control": ``recommender=random``), ``position, item_id, sta
   stays, %) in the last ``window`` impressions minus the first ``window``, in points, and
   relative to the first window (%).
 - **I_avg** per condition: the mean over personas of each persona's mean I, with a 95% two-stage
-  bootstrap CI (personas, then each drawn persona's sessions; stats/nested.py). Relative I_avg
-  is I_avg over the mean first-window yes-rate, in the same resamples.
+  bootstrap CI (personas, then each drawn persona's sessions; stats/nested.py, scaled for few
+  personas: √(G/(G - 1)) · t(G - 1)/z). Relative I_avg is I_avg over the mean first-window
+  yes-rate, in the same resamples.
 - **Net induction effect** = I_avg(adaptive) - I_avg(control), paired by persona where both
-  conditions ran (each resample draws personas once, sessions per condition).
+  conditions ran (each resample draws personas once, sessions per condition); otherwise the
+  difference of two independent resamples, each scaled by √(G/(G - 1)) for its own personas,
+  with the t factor of the smaller condition (min(G) - 1 df, Welch's conservative choice).
 - **Amplification curve**: the share (%) of served items whose labels meet the persona's
   favoured values, by position, smoothed over a trailing window, with a CI band over personas
   and sessions; items without labels count as not matching. **Time to personalisation**: the
@@ -31,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from valuespectrum.stats import nested
+from valuespectrum.stats.bootstrap import percentile_interval, student_factor
 
 CONDITIONS: tuple[str, ...] = ("adaptive", "control")
 COLUMNS: tuple[str, ...] = (
@@ -100,11 +104,12 @@ def _i_avg(sessions: pd.DataFrame, n_boot: int, rng: np.random.Generator) -> dic
     boot = boot.mean(axis=1)  # (B, 2): I_avg and the mean first-window yes-rate
     with np.errstate(invalid="ignore", divide="ignore"):
         rel_boot = 100 * boot[:, 0] / boot[:, 1]
-    lo, hi = nested.interval(boot[:, 0], LEVEL)
-    rlo, rhi = nested.interval(rel_boot, LEVEL)
+    relative = float(100 * point[0] / point[1]) if point[1] > 0 else float("nan")
+    lo, hi = nested.interval(boot[:, 0], point[0], len(personas), LEVEL)
+    rlo, rhi = nested.interval(rel_boot, relative, len(personas), LEVEL)
     return {
         "I_avg": float(point[0]), "ci_low": float(lo[0]), "ci_high": float(hi[0]),
-        "I_avg_relative": float(100 * point[0] / point[1]) if point[1] > 0 else float("nan"),
+        "I_avg_relative": relative,
         "relative_ci_low": float(rlo[0]), "relative_ci_high": float(rhi[0]),
         "yes_first": float(point[1]), "n_personas": len(personas), "n_sessions": len(sessions),
         "invalid_rate": float(sessions["n_invalid"].sum() / sessions["n"].sum()),
@@ -122,10 +127,14 @@ def _net(sessions: pd.DataFrame, n_boot: int, rng: np.random.Generator) -> dict[
             means.append(nested.point_means(values, counts)[:, 0])
             boots.append(nested.group_means(values, counts, picks, rng)[..., 0].mean(axis=1))
         effect, boot = float(np.mean(means[0] - means[1])), boots[0] - boots[1]
+        lo, hi = nested.interval(boot, effect, len(both), LEVEL)
     else:  # no persona ran in both: two independent samples
         parts = [_i_avg_boot(by[c], n_boot, rng) for c in CONDITIONS]
-        effect, boot = parts[0][0] - parts[1][0], parts[0][1] - parts[1][1]
-    lo, hi = nested.interval(boot, LEVEL)
+        effect = parts[0][0] - parts[1][0]
+        boot = parts[0][1] - parts[1][1]  # each already scaled by √(G/(G - 1))
+        df = min(parts[0][2], parts[1][2]) - 1
+        boot = effect + student_factor(np.maximum(df, 0), LEVEL) * (boot - effect)
+        lo, hi = percentile_interval(boot, (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2)
     return {"effect": effect, "ci_low": float(lo[0]), "ci_high": float(hi[0]),
             "paired": bool(both), "n_personas": len(both)}  # fmt: skip
 
@@ -134,7 +143,9 @@ def _i_avg_boot(sessions: pd.DataFrame, n_boot: int, rng: np.random.Generator):
     personas = sorted(sessions["persona_id"].unique())
     values, counts = nested.padded(_groups(sessions, ["I_points"], personas))
     boot = nested.group_means(values, counts, nested.draw_groups(len(personas), n_boot, rng), rng)
-    return float(nested.point_means(values, counts)[:, 0].mean()), boot[..., 0].mean(axis=1)
+    point = float(nested.point_means(values, counts)[:, 0].mean())
+    scaled = nested.scaled(boot[..., 0].mean(axis=1), point, len(personas), None)
+    return point, scaled, len(personas)
 
 
 def induction_table(
@@ -189,10 +200,11 @@ def _curve(frame: pd.DataFrame, column: str, *, smooth: int, n_boot: int,
         personas = sorted(persona.unique())
         groups = [wide[persona == p].to_numpy(float) for p in personas]
         values, counts = nested.padded(groups)
-        share = nested.nanmean(nested.point_means(values, counts), axis=0)
+        means = nested.point_means(values, counts)
+        share = nested.nanmean(means, axis=0)
         picks = nested.draw_groups(len(personas), n_boot, rng)
         boot = nested.nanmean(nested.group_means(values, counts, picks, rng), axis=1)
-        lo, hi = nested.interval(boot, LEVEL)
+        lo, hi = nested.interval(boot, share, (~np.isnan(means)).sum(axis=0), LEVEL)
         out.append(pd.DataFrame({
             "condition": condition, "position": wide.columns.to_numpy(), "share": share,
             "ci_low": lo, "ci_high": hi, "n_sessions": wide.notna().sum(axis=0).to_numpy(),

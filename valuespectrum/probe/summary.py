@@ -16,7 +16,11 @@ import pandas as pd
 
 from valuespectrum.stats.bootstrap import basic_interval, percentile_interval
 from valuespectrum.stats.circumplex import circumplex_fit
-from valuespectrum.stats.spread import homogeneity_test
+from valuespectrum.stats.spread import (
+    homogeneity_test,
+    noise_corrected_std,
+    noise_variance,
+)
 from valuespectrum.values import HedonismGroup, higher_order_groups
 
 
@@ -40,12 +44,11 @@ def model_summary(
     for model, block in scores.groupby("model", sort=False):
         block = block[block["score"].notna()]
         s = pd.Series(block["score"].to_numpy(float), index=block["value"])
-        noise_var = _noise_var(block)
+        noise = _noise_args(block)
         row: dict[str, Any] = {
             "model": model, "n_values": len(s), "mean": s.mean(), "std": s.std(ddof=1),
-            "noise_std": float(np.sqrt(noise_var)),
-            "std_noise_corrected": float(np.sqrt(max(0.0, s.var(ddof=1) - noise_var)))
-            if len(s) > 1 else float("nan"),
+            "noise_std": float(np.sqrt(noise_variance(*noise))),
+            "std_noise_corrected": noise_corrected_std(*noise),
         }  # fmt: skip
         test = homogeneity_test(block["n_yes"].to_numpy(float), block["n"].to_numpy(float))
         row.update(homogeneity_chi2=test.statistic, homogeneity_df=test.df,
@@ -61,12 +64,14 @@ def model_summary(
     return pd.DataFrame(rows)
 
 
-def _noise_var(block: pd.DataFrame) -> float:
+def _noise_args(block: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(scores, n, per-value noise variances or None) for ``stats.spread``: the variances are
+    ``noise_se²`` where the table has any ``noise_se``, else the binomial one from ``n``."""
+    scores, n = block["score"].to_numpy(float), block["n"].to_numpy(float)
     if "noise_se" in block and block["noise_se"].notna().any():
-        return float(np.nanmean(block["noise_se"].to_numpy(float) ** 2))
-    p = block["score"].to_numpy(float) / 100
-    n = block["n"].to_numpy(float)
-    return float(np.mean(1e4 * p * (1 - p) / n)) if len(p) else float("nan")
+        se = block["noise_se"].to_numpy(float)
+        return scores, np.where(np.isnan(se), 0.0, n), se**2
+    return scores, n, None
 
 
 def replicate_summary(

@@ -176,7 +176,7 @@ def ratio_replicates(
         df = np.where(lam > 0, keywords - 1, df_img).astype(float)
     else:
         dev, df = d_img, df_img.astype(float)
-    groups = np.clip(t_v + _student_factor(df, ci) * dev, 0, 1)
+    groups = np.clip(t_v + student_factor(df, ci) * dev, 0, 1)
     strata = np.clip(np.concatenate(parts_k), 0, 1)
     with np.errstate(invalid="ignore", divide="ignore"):  # 100·y/n exactly, as the paper's
         point_v = np.where(n_v > 0, 100 * y_v / n_v, np.nan)
@@ -240,7 +240,7 @@ def _keyword_stage(h, y_k, n_k, to_group: _GroupSum, t_v) -> np.ndarray:
     return np.nan_to_num(dev)
 
 
-def _student_factor(df: np.ndarray, ci: float) -> np.ndarray:
+def student_factor(df: np.ndarray, ci: float) -> np.ndarray:
     """t(df)/z at the two-sided level ``ci``; 1 where df is 0 (no data to estimate from)."""
     from scipy.special import ndtri, stdtrit
 

@@ -16,28 +16,41 @@ import numpy as np
 MIN_EXPECTED = 5.0  # the usual rule for trusting the chi-square approximation
 
 
-def noise_variance(scores, n) -> float:
-    """Mean binomial variance of the scores (points²): mean(100² · p(1 - p) / n)."""
+def noise_variance(scores, n, variances=None) -> float:
+    """Mean noise variance of the scores (points²): mean(100² · p(1 - p) / n).
+
+    ``variances`` (optional, points², e.g. the scores table's ``noise_se²``) is each score's own
+    noise variance, used where it is finite in place of the binomial one. A score that is NaN, or
+    has no answers (n = 0) and no variance of its own, is left out of the mean; NaN if none is
+    left.
+    """
     p = np.asarray(scores, float) / 100
-    n = np.asarray(n, float)
-    ok = (n > 0) & ~np.isnan(p)
+    n = np.broadcast_to(np.asarray(n, float), p.shape)
+    own = np.full(p.shape, np.nan) if variances is None else np.asarray(variances, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        binomial = np.where(n > 0, 1e4 * p * (1 - p) / np.where(n > 0, n, 1), np.nan)
+    var = np.where(np.isfinite(own), own, binomial)
+    ok = ~np.isnan(p) & np.isfinite(var)
     if not ok.any():
         return float("nan")
-    return float(np.mean(1e4 * p[ok] * (1 - p[ok]) / n[ok]))
+    return float(np.mean(var[ok]))
 
 
-def noise_corrected_std(scores, n) -> float:
+def noise_corrected_std(scores, n, variances=None) -> float:
     """√max(0, s² - mean(p(1 - p)/n)) in points: the spread the noise does not explain.
 
-    ``s`` is the sample std (ddof=1) of the scores; ``n`` the answers (images) behind each.
-    E[s²] = sd² + mean noise variance when the scores are independent, so this is the moment
-    estimate of sd, the std of the noise-free scores, truncated at zero.
+    ``s`` is the sample std (ddof=1) of the scores; ``n`` the answers (images) behind each, or
+    ``variances`` their own noise variances (see ``noise_variance``). E[s²] = sd² + mean noise
+    variance when the scores are independent, so this is the moment estimate of sd, the std of
+    the noise-free scores, truncated at zero. NaN with fewer than two scores or no noise
+    estimate.
     """
     s = np.asarray(scores, float)
     s = s[~np.isnan(s)]
-    if len(s) < 2:
+    noise = noise_variance(scores, n, variances)
+    if len(s) < 2 or np.isnan(noise):
         return float("nan")
-    return float(np.sqrt(max(0.0, s.var(ddof=1) - noise_variance(scores, n))))
+    return float(np.sqrt(max(0.0, s.var(ddof=1) - noise)))
 
 
 @dataclass(frozen=True)
