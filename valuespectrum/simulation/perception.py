@@ -136,11 +136,13 @@ def corpus_perceiver(
             views["caption"] = _view(
                 VectorIndex.open(files.caption, view=True),
                 ids,
-                embedder.caption_encoder.embed_texts(definitions),
+                _text_vectors(ctx.workspace, embedder.caption_encoder.tag, definitions,
+                              embedder.caption_encoder.embed_texts),
             )
         if "clip" in names:
             views["clip"] = _view(
-                VectorIndex.open(files.image, view=True), ids, embedder.embed_texts(definitions)
+                VectorIndex.open(files.image, view=True), ids,
+                _text_vectors(ctx.workspace, embedder.tag, definitions, embedder.embed_texts),
             )
         return views
 
@@ -148,6 +150,28 @@ def corpus_perceiver(
     for sid, image in images.items():
         perceiver.register(image.sha256, sid)
     return perceiver
+
+
+def _text_vectors(workspace, tag: str, texts: list[str], embed) -> np.ndarray:
+    """``embed(texts)``, kept in the workspace by encoder tag and text hash: a re-run whose
+    images are all embedded already then loads no text encoder to perceive them."""
+    import hashlib
+    import os
+    import re
+
+    digest = hashlib.sha256("\n".join([tag, *texts]).encode()).hexdigest()[:16]
+    path = workspace / "index" / f"texts-{re.sub(r'[^A-Za-z0-9._-]+', '_', tag)}-{digest}.npy"
+    if path.exists():
+        try:
+            return np.load(path)
+        except (OSError, ValueError):  # a torn file from a killed run: embed again
+            pass
+    vectors = np.asarray(embed(texts), dtype=np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+    np.save(tmp, vectors)
+    os.replace(tmp, path)
+    return vectors
 
 
 def _view(index, ids, definitions):

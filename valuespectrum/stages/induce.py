@@ -272,18 +272,41 @@ def _frame(plans, results, videos: int):
 
 
 def _report(ctx, plans, frame) -> dict[str, float]:
-    """Metrics, tables, plots and the printed summary of this job's sessions."""
+    """Metrics, tables, plots and the printed summary of this job's sessions. They depend only
+    on the impressions and the reporting settings, so they are drawn once into a folder of the
+    workspace named by those; a re-run with nothing new re-logs (or references) them."""
+    import hashlib
+
+    from valuespectrum.report.artifacts import fill_once, publish
     from valuespectrum.report.induce_summary import induce_report
     from valuespectrum.report.plots import figure_formats
 
+    cfg = ctx.cfg
     with ctx.store.connect() as con:
         sessions = InduceStore.sessions(con, [p.session_id for p in plans])
-    out = ctx.output_dir / "induce"
-    out.mkdir(parents=True, exist_ok=True)
-    with figure_formats(ctx.cfg.plots.formats):
-        metrics, table = induce_report(ctx.cfg, frame, sessions, out)
+    shown = [{k: v for k, v in s.items() if k not in ("created_at", "updated_at")}
+             for s in sessions]
+    digest = content_id({
+        "impressions": hashlib.sha256(frame.to_json(orient="split").encode()).hexdigest(),
+        "sessions": shown, "induce": asdict(cfg.induce), "plots": asdict(cfg.plots),
+        "seed": cfg.seed, "model": [cfg.model.name, cfg.model.label, cfg.model.simulated],
+        "strategy": cfg.strategy.name, "threshold": cfg.threshold.isq_percent,
+        "platform": cfg.platform.name, "recommender": cfg.recommender.kind,
+    })
+    folder = ctx.workspace / "induce" / digest
+
+    def write(tmp: Path) -> None:
+        with figure_formats(cfg.plots.formats):
+            metrics, table = induce_report(cfg, frame, sessions, tmp)
+        (tmp / "summary.txt").write_text(table + "\n")
+        (tmp / "metrics.json").write_text(json.dumps(metrics))  # the completion mark
+
+    fill_once(folder, write, mark="metrics.json", lock=ctx.store.lock)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    table = (folder / "summary.txt").read_text().rstrip("\n")
     print(table)
     results_log.info("induction\n%s", table)
-    for path in sorted(Path(out).iterdir()):
-        ctx.tracker.log_artifact(path, "induce")
+    names = sorted(p.name for p in folder.iterdir()
+                   if p.is_file() and p.name != "metrics.json" and not p.name.startswith("logged-"))
+    publish(ctx, folder, names, "induce")
     return metrics
