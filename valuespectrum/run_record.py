@@ -150,3 +150,19 @@ def _param_text(value: Any, full_text: str) -> str:
         return text
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     return f"<{len(text)} chars, sha256 {digest}; full text in {full_text}>"
+
+
+def cost_metrics(tracker, stage: str, spent: float | None, cached: float | None
+                 ) -> dict[str, float]:  # fmt: skip
+    """``usage/cost_usd_spent`` (this run's calls) and ``usage/cost_usd_cached`` (what the cached
+    replies it used once cost) of ``stage``: an unknown cost (None) is no metric but the tag
+    ``usage.<stage>.<name>=unknown`` on the run, never a 0."""
+    unknown, metrics = {}, {}
+    for name, value in (("cost_usd_spent", spent), ("cost_usd_cached", cached)):
+        if value is None:
+            unknown[f"usage.{stage}.{name}"] = "unknown"
+        else:
+            metrics[f"usage/{name}"] = value
+    if unknown:
+        tracker.set_tags(unknown)
+    return metrics

@@ -8,10 +8,10 @@ of impressions, which the next run asks again (from the response cache where the
 from __future__ import annotations
 
 import json
-import threading
 
 from valuespectrum.agent.loop import Impression
 from valuespectrum.store import InduceStore
+from valuespectrum.store.batches import BatchWriter
 
 FLUSH_SECONDS = 1.0
 
@@ -35,23 +35,17 @@ def impression_from_row(row: tuple) -> Impression:
     )
 
 
-class SessionWriter:
+class SessionWriter(BatchWriter):
     """Queues impressions and session ends; ``close`` writes the rest and re-raises failures."""
 
     def __init__(self, store) -> None:
         self.store = store
         self._rows: list[tuple] = []
         self._ends: list[tuple] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._closing = False
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._loop, name="session-writer", daemon=True)
-        self._thread.start()
+        super().__init__("session-writer", FLUSH_SECONDS)
 
     def add(self, session_id: str, imp: Impression) -> None:
-        if self._error is not None:
-            raise self._error
+        self.check()
         row = impression_row(session_id, imp)
         with self._lock:
             self._rows.append(row)
@@ -59,26 +53,6 @@ class SessionWriter:
     def end(self, session_id: str, status: str, failed: int, error: str | None) -> None:
         with self._lock:
             self._ends.append((session_id, status, failed, error))
-
-    def close(self) -> None:
-        self._closing = True
-        self._wake.set()
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    def _loop(self) -> None:
-        while True:
-            self._wake.wait(FLUSH_SECONDS)
-            self._wake.clear()
-            closing = self._closing
-            try:
-                self._write()
-            except BaseException as exc:  # surfaced by add() / close() in the caller's thread
-                self._error = exc
-                return
-            if closing:
-                return
 
     def _write(self) -> None:
         with self._lock:

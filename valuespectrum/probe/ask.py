@@ -23,6 +23,7 @@ from valuespectrum.models.calls import (
 from valuespectrum.probe.costplan import Budget
 from valuespectrum.probe.plan import Call
 from valuespectrum.store import ProbeStore
+from valuespectrum.store.batches import BatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ async def _ready_batches(calls: Iterable[Call]) -> AsyncIterator[list[Call]]:
     await drawing
 
 
-class CacheWriter:
+class CacheWriter(BatchWriter):
     """Writes finished calls to the cache from a background thread, in small batches.
 
     ``add`` runs in the event loop for every finished call, so it only queues the row; the
@@ -211,17 +212,10 @@ class CacheWriter:
     """
 
     def __init__(self, ctx, model_name: str, calls: dict[str, Call]) -> None:
-        import threading
-
         self.ctx, self.model_name, self.calls = ctx, model_name, calls
         self._ok: list[tuple] = []
         self._failed: list[tuple] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._closing = False
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._loop, name="cache-writer", daemon=True)
-        self._thread.start()
+        super().__init__("cache-writer", FLUSH_SECONDS)
 
     def add(self, result: CallResult) -> None:
         call = self.calls[result.key]
@@ -260,30 +254,9 @@ class CacheWriter:
             )
             with self._lock:
                 self._failed.append(row)
-        if self._error is not None:
-            raise self._error
+        self.check()
         if len(self._ok) + len(self._failed) >= FLUSH_EVERY:
-            self._wake.set()
-
-    def close(self) -> None:
-        self._closing = True
-        self._wake.set()
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    def _loop(self) -> None:
-        while True:
-            self._wake.wait(FLUSH_SECONDS)
-            self._wake.clear()
-            closing = self._closing
-            try:
-                self._write()
-            except BaseException as exc:  # surfaced by add() / close() in the caller's thread
-                self._error = exc
-                return
-            if closing:
-                return
+            self.wake()
 
     def _write(self) -> None:
         with self._lock:

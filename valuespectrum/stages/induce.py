@@ -19,6 +19,7 @@ from pathlib import Path
 from valuespectrum.agent.sessions import Agent, SessionPlan, run_induction
 from valuespectrum.config import ConfigError
 from valuespectrum.models.registry import build_role_play_model, generation_params
+from valuespectrum.run_record import cost_metrics
 from valuespectrum.store import InduceStore, ProbeStore, content_id
 
 log = logging.getLogger(__name__)
@@ -116,14 +117,7 @@ def _cost_metrics(ctx, stats, cached_cost: float | None) -> dict[str, float]:
     An unknown cost is no metric: it is tagged ``unknown`` and said so, never logged as 0.
     """
     spent = None if stats.spent_unknown else stats.spent_usd
-    unknown, metrics = {}, {}
-    for name, value in (("cost_usd_spent", spent), ("cost_usd_cached", cached_cost)):
-        if value is None:
-            unknown[f"usage.induce.{name}"] = "unknown"
-        else:
-            metrics[f"usage/{name}"] = value
-    if unknown:
-        ctx.tracker.set_tags(unknown)
+    metrics = cost_metrics(ctx.tracker, "induce", spent, cached_cost)
     log.info("cost: this run spent %s on %d calls (%d without a known cost); the %d stored "
              "replies it used once cost %s", "unknown" if spent is None else f"${spent:.4f}",
              stats.calls_made, stats.spent_unknown, len(stats.cached_fingerprints),

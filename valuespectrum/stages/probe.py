@@ -36,6 +36,7 @@ from valuespectrum.probe.results import profile_metrics, score_answers
 from valuespectrum.report.artifacts import fill_once
 from valuespectrum.report.profile import figure_files
 from valuespectrum.retrieval.steps import ensure_retrieval
+from valuespectrum.run_record import cost_metrics
 from valuespectrum.store import ProbeStore, content_id
 
 log = logging.getLogger(__name__)
@@ -163,15 +164,7 @@ def _cost_metrics(ctx, stats: CallStats, cached_cost: float | None) -> dict[str,
     An unknown cost is no metric: it is tagged ``unknown`` and said so, never logged as 0.
     """
     spent = None if stats.spent_unknown else stats.spent_usd
-    unknown = {}
-    metrics = {}
-    for name, value in (("cost_usd_spent", spent), ("cost_usd_cached", cached_cost)):
-        if value is None:
-            unknown[f"usage.probe.{name}"] = "unknown"
-        else:
-            metrics[f"usage/{name}"] = value
-    if unknown:
-        ctx.tracker.set_tags(unknown)
+    metrics = cost_metrics(ctx.tracker, "probe", spent, cached_cost)
     log.info("cost: this run spent %s on %d calls (%d without a known cost); the %d cached "
              "answers once cost %s", "unknown" if spent is None else f"${spent:.4f}",
              stats.made, stats.spent_unknown, stats.cached,
