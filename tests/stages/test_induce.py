@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import ROOT
+from tests.fakes.killing import kill_after
 from tests.fakes.openai_server import FakeOpenAIServer, reply, request_images, status
 from valuespectrum import runner
 from valuespectrum.cli import compose
@@ -134,19 +129,7 @@ KILLABLE = textwrap.dedent(
 def _kill_after(overrides: list[str], server: FakeOpenAIServer, out: Path, requests: int) -> None:
     """Start an induce job in a subprocess and SIGKILL it once the server has seen
     ``requests`` calls (it must still be running then)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", KILLABLE, "x", str(out), *overrides],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while len(server.requests) < requests and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            time.sleep(0.05)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+    kill_after(KILLABLE, ["x", str(out), *overrides], server, requests=requests)
 
 
 def test_a_killed_job_resumes_at_its_last_impression(indexed, tmp_path):

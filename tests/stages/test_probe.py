@@ -7,11 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import textwrap
 import time
 from collections import Counter
@@ -20,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ROOT
 from tests.fakes.fault_plan import FaultPlan
+from tests.fakes.killing import kill_after
 from tests.fakes.openai_server import CANARY_KEY, FakeOpenAIServer, reply, status
 from valuespectrum import runner
 from valuespectrum.cli import compose
@@ -279,19 +275,7 @@ KILLABLE = textwrap.dedent(
 def _kill_probe_after(ws: Path, server: FakeOpenAIServer, out: Path, *, requests: int) -> None:
     """Start a probe job on ``ws`` in a subprocess and SIGKILL it once the server has seen
     ``requests`` calls (it must still be running then)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", KILLABLE, str(ws), server.base_url, str(out)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while len(server.requests) < requests and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            time.sleep(0.05)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+    kill_after(KILLABLE, [str(ws), server.base_url, str(out)], server, requests=requests)
 
 
 def test_sigkill_mid_probe_then_resume_makes_only_missing_calls(workspace, tmp_path, canary_key):
