@@ -23,6 +23,7 @@ import pandas as pd
 from valuespectrum.values import AXIS_ORDERS, LABELS, PAPER_AXIS_ORDER, VALUES
 
 _DPI = 120
+_PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches, around the tight box
 # Every figure, same stem; the first is the returned path. SVG keeps text as text (searchable,
 # editable) and writes in a fifth of the time a TrueType-embedding PDF takes; PDF is an option
 # (plots.formats=[png,pdf]) for LaTeX workflows. ``figure_formats`` sets them for a block.
@@ -81,9 +82,13 @@ def _save(fig: Any, path: str | Path) -> Path:
     try:
         rc = {"pdf.fonttype": 42, "svg.fonttype": "none", "svg.hashsalt": "valuespectrum"}
         with matplotlib.rc_context(rc):
+            fig.set_dpi(_DPI)
+            # The tight box is measured once and reused by every format: "tight" in savefig
+            # would draw the whole figure an extra time per file just to measure it.
+            box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(_PAD_INCHES)
             for out in paths:
                 meta = _NO_DATE.get(out.suffix)
-                fig.savefig(out, dpi=_DPI, bbox_inches="tight", metadata=meta)
+                fig.savefig(out, dpi=_DPI, bbox_inches=box, metadata=meta)
     finally:
         _pyplot().close(fig)
     return paths[0]
