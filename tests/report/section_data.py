@@ -79,3 +79,31 @@ def paper_table_data() -> ReportData:
     runs = [run_row(f"paper-{m}", m, source="table") for m in INTRINSIC]
     scores = [r for m, prof in INTRINSIC.items() for r in score_rows(f"paper-{m}", m, prof, n=None)]
     return report_data(runs, scores)
+
+
+def roleplay_rows(job: str, model: str, *, strategy: str = "isq", platform: str = "tiktok",
+                  threshold: float | None = 60.0, personas: int = 3, videos: int = 40,
+                  rise: float = 0.6, seed: int = 0) -> tuple[list[dict], list[dict]]:  # fmt: skip
+    """(sessions, impressions) rows of one job: each persona on the adaptive feed (its stays
+    and favoured items rise by ``rise`` over the session) and on the control (flat)."""
+    rng = np.random.default_rng(seed)
+    sessions, impressions = [], []
+    for p in range(personas):
+        for condition in ("adaptive", "control"):
+            sid = f"{job}-{condition}-{p}"
+            sessions.append({
+                "job": job, "session_id": sid, "condition": condition, "persona_id": f"p{p}",
+                "favours": ["hedonism"], "model": model, "strategy": strategy,
+                "threshold": threshold if strategy == "isq" else None, "platform": platform,
+                "videos": videos, "status": "complete",
+            })  # fmt: skip
+            for pos in range(videos):
+                lift = rise * pos / videos if condition == "adaptive" else 0.0
+                favoured = rng.random() < 0.2 + lift
+                stayed = bool(rng.random() < (0.3 + lift if favoured else 0.2))
+                impressions.append({
+                    "job": job, "session_id": sid, "position": pos, "item_id": pos,
+                    "outcome": "yes" if stayed else "no", "stayed": stayed,
+                    "item_values": ["hedonism"] if favoured else ["power"],
+                })  # fmt: skip
+    return sessions, impressions

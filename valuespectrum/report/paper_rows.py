@@ -36,6 +36,8 @@ INDUCTION_ROWS: dict[str, str] = {
 }
 
 SAME_MODEL = "same model"
+# The ISQ stay threshold behind the paper's ISQ changes (stay when S% > 60; paper.md section 6).
+PAPER_ISQ_THRESHOLD = 60.0
 
 
 def simulated_basis(row: str) -> str:
