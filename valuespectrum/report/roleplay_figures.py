@@ -111,7 +111,9 @@ def roleplay_figures(cells: pd.DataFrame, induction: pd.DataFrame,
     isq = induction[(induction["strategy"] == "isq") & induction["threshold"].notna()] \
         if len(induction) else induction
     if len(isq):
-        base = cells["label"] + np.where(cells["simulated"], " (SIMULATED)", "")
+        # one line per model config and platform, whatever label each job carries
+        label = cells.groupby("model")["label"].transform("first")
+        base = label + np.where(cells["simulated"], " (SIMULATED)", "")
         isq = isq.assign(line=isq["job"].map(base) + " · " + isq["platform"].astype(str))
         if isq.groupby("line")["threshold"].nunique().max() >= 2:
             out.append(Figure("isq_threshold_curves", "I_avg against the ISQ stay threshold",
