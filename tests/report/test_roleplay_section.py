@@ -68,11 +68,14 @@ def test_i_avg_per_job_is_the_induce_stages_measure_with_the_paper_beside_it() -
 def test_threshold_curves_need_two_isq_thresholds() -> None:
     one = roleplay_section.build(_data(("a", "gpt4o", {"threshold": 60.0})), SETTINGS)
     assert "isq_threshold_curves" not in {f.name for f in one.figures}
-    two = roleplay_section.build(_data(("a", "gpt4o", {"threshold": 50.0}),
-                                       ("b", "gpt4o", {"threshold": 70.0, "seed": 2})),
-                                 SETTINGS)  # fmt: skip
+    jobs = (("a", "gpt4o", {"threshold": 50.0}), ("b", "gpt4o", {"threshold": 70.0, "seed": 2}))
+    two = roleplay_section.build(_data(*jobs), SETTINGS)
     assert "isq_threshold_curves" in {f.name for f in two.figures}
     assert set(two.tables["induction"]["model"]) == {"gpt4o @ 50", "gpt4o @ 70"}
+    # jobs labelled by their factors still make one curve per model config and platform
+    runs = [run_row("a", "gpt4o", label="t=50"), run_row("b", "gpt4o", label="t=70")]
+    labelled = roleplay_section.build(_data(*jobs, runs=runs), SETTINGS)
+    assert "isq_threshold_curves" in {f.name for f in labelled.figures}
     # the paper's ISQ changes were measured at threshold 60 only
     assert "paper_induction" not in two.tables and "paper_induction" in one.tables
 
