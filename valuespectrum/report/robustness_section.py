@@ -71,7 +71,9 @@ class Paired:
 def comparisons(data: ReportData) -> list[Comparison]:
     """Every (reference, level) pair of jobs that differ in one asking factor only."""
     runs = data.runs
-    keys = [c.removeprefix("factor.") for c in runs.columns if c.startswith("factor.")]
+    columns = [c.removeprefix("factor.") for c in runs.columns if c.startswith("factor.")]
+    keys = [k for k in data.factors if k in columns] + [k for k in columns
+                                                         if k not in data.factors]
     out = []
     for factor in keys:
         if factor in DESIGN_FACTORS:
