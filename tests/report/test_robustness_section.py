@@ -105,6 +105,16 @@ def test_the_planted_acquiescence_index_and_order_effect_are_within_their_interv
     assert ((overall["ci_low"] < 0) & (overall["ci_high"] > 0)).all()
 
 
+def test_a_reverse_keyed_twin_job_gives_the_acquiescence_index_across_jobs():
+    a = acquiescent_run(bias=20, order_effect=0)
+    a["job"] = np.where(a["keying"] == "forward", "fwd", "rev")
+    data = report_data(runs(["fwd", "rev"], {"probe.keying": ["forward", "reverse"]}),
+                       scores_from(a[a["keying"] == "forward"]), a)
+    w = robustness_section.build(data, SETTINGS).tables["robustness_within_run"]
+    acq = w[(w["effect"] == "acquiescence") & (w["value"] == "overall")].iloc[0]
+    assert acq["job"] == "fwd + rev" and acq["ci_low"] < 20 < acq["ci_high"]
+
+
 def test_the_blank_image_control_is_drawn_as_the_baseline(tmp_path):
     blank = {v: 30.0 for v in VALUES}
     a = pd.concat([answers("shots", BASE), answers("blank", blank, seed=9)])

@@ -2,8 +2,9 @@
 
 Axes are the ``factor.<key>`` columns of ``ReportData.runs`` that describe how the question was
 asked (a paraphrase preset, the answer order, the keying, the system prompt, a blank image,
-repeated sampling, ...). Factors that say *what* is measured (``DESIGN_FACTORS``: the model, the
-modality, the role-play settings) are held fixed as the comparison's context instead. For each
+repeated sampling, ...). Factors that say *what* is measured (the model, the modality, the
+role-play settings: ``robustness_pairs.DESIGN_FACTORS``) are held fixed as the comparison's
+context instead. For each
 axis, jobs that agree on every other factor are compared level by level against the first level
 (the reference, in the sweep's order): per value, the score at the level minus the reference's,
 with a paired bootstrap over the screenshots both jobs answered (``stats/paired.py``). Scores
@@ -23,131 +24,30 @@ screenshots' scores (``robustness_blank_baseline``) and never as a shift or a ra
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from valuespectrum.report.robustness_figures import baseline_figure, shift_figure
+from valuespectrum.report.robustness_pairs import (
+    ANSWERED,
+    BLANK,
+    Comparison,
+    Paired,
+    comparisons,
+    image_counts,
+    pair,
+)
 from valuespectrum.report.sections import ReportData, ReportSettings, Section
-from valuespectrum.stats.paired import Rates, interval, order_reversals, rate_replicates
+from valuespectrum.stats.paired import interval, order_reversals, rate_replicates
 from valuespectrum.stats.ranks import rankdata
 from valuespectrum.values import LABELS, VALUES
 
 KEY = "robustness"
-ANSWERED = ("yes", "no", "refusal", "invalid")
-DESIGN_FACTORS = ("model", "modality", "describer", "strategy", "threshold", "persona",
-                  "platform", "recommender")  # fmt: skip
-BLANK = "blank"
 SHIFT_COLUMNS = ("factor", "context", "reference", "level", "reference_job", "job", "value",
                  "reference_score", "score", "shift", "ci_low", "ci_high", "n_shared",
                  "ci_method", "reference_rank", "rank", "rank_changed", "swapped_with")  # fmt: skip
 WITHIN_COLUMNS = ("job", "effect", "value", "estimate", "ci_low", "ci_high", "n_images")
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Two jobs that differ in ``factor`` only: ``reference_job`` at the first level."""
-
-    factor: str
-    context: str
-    reference: str
-    level: str
-    reference_job: str
-    job: str
-
-
-@dataclass(frozen=True)
-class Paired:
-    """Both sides' rates per value (``values``) over their shared screenshots."""
-
-    values: list[str]
-    reference: Rates
-    other: Rates
-    n_shared: np.ndarray
-    method: str
-
-
-def comparisons(data: ReportData) -> list[Comparison]:
-    """Every (reference, level) pair of jobs that differ in one asking factor only."""
-    runs = data.runs
-    columns = [c.removeprefix("factor.") for c in runs.columns if c.startswith("factor.")]
-    keys = [k for k in data.factors if k in columns] + [k for k in columns
-                                                         if k not in data.factors]
-    out = []
-    for factor in keys:
-        if factor in DESIGN_FACTORS:
-            continue
-        others = [k for k in keys if k != factor]
-        rows = runs[runs[f"factor.{factor}"].notna()]
-        if rows.empty:
-            continue
-        context_of = rows.apply(
-            lambda r, others=others: ", ".join(f"{k}={r[f'factor.{k}']}" for k in others), axis=1)
-        for label in pd.unique(context_of):
-            group = rows[context_of == label]
-            first = group.drop_duplicates(f"factor.{factor}")  # one job per level
-            if len(first) < 2:
-                continue
-            ref = first.iloc[0]
-            for _, row in first.iloc[1:].iterrows():
-                out.append(Comparison(factor, label, str(ref[f"factor.{factor}"]),
-                                      str(row[f"factor.{factor}"]), str(ref["job"]),
-                                      str(row["job"])))  # fmt: skip
-    return out
-
-
-def image_counts(answers: pd.DataFrame) -> pd.DataFrame:
-    """yes and answered counts per (job, value, screenshot) of forward-keyed, scored answers."""
-    if answers.empty:
-        return pd.DataFrame(columns=["job", "value", "screenshot_id", "yes", "n"])
-    a = answers[answers["outcome"].isin(ANSWERED)]
-    if "keying" in a:
-        a = a[a["keying"].isna() | (a["keying"] == "forward")]
-    a = a.assign(yes=(a["outcome"] == "yes").astype(float), n=1.0)
-    return a.groupby(["job", "value", "screenshot_id"], as_index=False)[["yes", "n"]].sum()
-
-
-def pair(data: ReportData, counts: pd.DataFrame, ref_job: str, job: str,
-         settings: ReportSettings) -> Paired | None:  # fmt: skip
-    """The two jobs' rates per value: paired over shared screenshots where both have answers,
-    else independent draws from their stored CIs (no pairing possible), else None."""
-    rng = np.random.default_rng([settings.seed, zlib.crc32(f"{ref_job}|{job}".encode())])
-    a, b = counts[counts["job"] == ref_job], counts[counts["job"] == job]
-    shared = a.merge(b, on=["value", "screenshot_id"], suffixes=("_a", "_b"))
-    if not shared.empty:
-        values = [v for v in VALUES if v in set(shared["value"])]
-        idx = shared["value"].map(values.index).to_numpy()
-        unit = pd.factorize(shared["screenshot_id"])[0]
-        v = len(values)
-        rates = rate_replicates(
-            np.r_[shared["yes_a"], shared["yes_b"]], np.r_[shared["n_a"], shared["n_b"]],
-            np.r_[unit, unit], np.r_[idx, idx + v], 2 * v, n_boot=settings.n_boot, rng=rng)
-        n_shared = np.bincount(idx, minlength=v)
-        return Paired(values, Rates(rates.point[:v], rates.boot[:, :v]),
-                      Rates(rates.point[v:], rates.boot[:, v:]), n_shared, "paired")
-    return _from_scores(data.scores, ref_job, job, settings.n_boot, rng)
-
-
-def _from_scores(scores: pd.DataFrame, ref_job: str, job: str, n_boot: int,
-                 rng: np.random.Generator) -> Paired | None:  # fmt: skip
-    sides = [scores[scores["job"] == j].set_index("value") for j in (ref_job, job)]
-    values = [v for v in VALUES if all(v in s.index for s in sides)]
-    if not values:
-        return None
-    out = []
-    for side in sides:
-        s = side.reindex(values)
-        point = s["score"].to_numpy(float)
-        cols = {"ci_low", "ci_high"} <= set(s.columns)
-        se = ((s["ci_high"] - s["ci_low"]).to_numpy(float) / (2 * 1.96) if cols
-              else np.full(len(values), np.nan))  # fmt: skip
-        out.append((point, se))
-    if any(np.isnan(se).any() for _, se in out):
-        return Paired(values, Rates(out[0][0], None), Rates(out[1][0], None),  # type: ignore[arg-type]
-                      np.zeros(len(values), int), "none")
-    rates = [Rates(p, p + se * rng.standard_normal((n_boot, len(p)))) for p, se in out]
-    return Paired(values, rates[0], rates[1], np.zeros(len(values), int), "independent")
 
 
 def shift_rows(c: Comparison, p: Paired, ci: float = 0.95) -> list[dict]:
@@ -187,8 +87,11 @@ def range_table(shifts: pd.DataFrame) -> pd.DataFrame:
                                        "highest", "levels"])  # fmt: skip
 
 
-def within_run_table(answers: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
-    """Order effect and acquiescence index per job that asked both ways (see module doc)."""
+def within_run_table(answers: pd.DataFrame, settings: ReportSettings,
+                     cs: tuple[Comparison, ...] = ()) -> pd.DataFrame:  # fmt: skip
+    """Order effect and acquiescence index per job that asked both ways (see module doc), and
+    the acquiescence index of a forward-keyed job with its reverse-keyed twin (``cs`` with
+    ``probe.keying`` forward vs reverse: the two jobs' answers pooled, paired by screenshot)."""
     rows: list[dict] = []
     if answers.empty:
         return pd.DataFrame(columns=list(WITHIN_COLUMNS))
@@ -201,6 +104,12 @@ def within_run_table(answers: pd.DataFrame, settings: ReportSettings) -> pd.Data
         if "keying" in a:
             rows += _effect(job, "acquiescence", a, "keying", ("forward", "reverse"), 1.0,
                             settings, offset=-100.0)  # fmt: skip
+    for c in cs:
+        if c.factor == "probe.keying" and {c.reference, c.level} == {"forward", "reverse"} \
+                and "keying" in scored:
+            both = scored[scored["job"].isin([c.reference_job, c.job])]
+            rows += _effect(f"{c.reference_job} + {c.job}", "acquiescence", both, "keying",
+                            ("forward", "reverse"), 1.0, settings, offset=-100.0)  # fmt: skip
     return pd.DataFrame(rows, columns=list(WITHIN_COLUMNS))
 
 
@@ -274,7 +183,7 @@ def build(data: ReportData, settings: ReportSettings) -> Section | None:
         if p is not None:
             rows += shift_rows(c, p)
     shifts = pd.DataFrame(rows, columns=list(SHIFT_COLUMNS))
-    within = within_run_table(data.answers, settings)
+    within = within_run_table(data.answers, settings, tuple(cs))
     baseline = baseline_table(data, counts, cs, settings)
     if shifts.empty and within.empty and baseline.empty:
         return None
