@@ -99,3 +99,16 @@ def test_a_value_constant_across_jobs_is_left_out_and_named():
     test = section.tables["structure_test"].iloc[0]
     assert test["n_values"] == 9 and test["n_pairs"] == 36
     assert any("Power" in t for t in section.text)
+
+
+def test_the_papers_published_table_shows_only_weak_circle_structure():
+    from valuespectrum.report.paper import INTRINSIC
+
+    rows = [{"job": m, "value": v, "score": s} for m, p in INTRINSIC.items() for v, s in p.items()]
+    r = runs(list(INTRINSIC))
+    r["source"] = "table"
+    section = structure_section.build(report_data(r, pd.DataFrame(rows)), SETTINGS)
+    test = section.tables["structure_test"].iloc[0]
+    assert test["n_jobs"] == 8 and test["rho"] == pytest.approx(-0.2625, abs=1e-3)
+    assert 0.05 < test["p"] < 0.1  # neighbours lean together, not beyond chance at 8 models
+    assert any("8 of the jobs are published tables" in t for t in section.text)

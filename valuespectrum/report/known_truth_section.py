@@ -39,7 +39,7 @@ def simulated_jobs(data: ReportData) -> list[str]:
     """Jobs of a simulated respondent whose scores carry a true score."""
     if "true_score" not in data.scores or data.runs.empty:
         return []
-    simulated = data.runs.loc[data.runs["simulated"].fillna(False).astype(bool), "job"]
+    simulated = data.runs.loc[data.runs["simulated"].eq(True), "job"]
     known = data.scores.loc[data.scores["true_score"].notna(), "job"]
     return [str(j) for j in pd.unique(simulated) if j in set(known)]
 

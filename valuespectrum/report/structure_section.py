@@ -99,8 +99,18 @@ def build(data: ReportData, settings: ReportSettings) -> Section | None:
     }])  # fmt: skip
     section.tables = {"structure_test": summary, "structure_pairs": pairs}
     section.text = _text(summary.iloc[0], values, kept)
+    tables = _published(data.runs, list(matrix.index))
+    if tables:
+        section.text.append(f"{tables} of the jobs are published tables given as input (e.g. "
+                            "the paper's), not runs.")
     section.figures = [_figure(pairs, test.rho, test.p)]
     return section
+
+
+def _published(runs: pd.DataFrame, jobs: list[str]) -> int:
+    if "source" not in runs or runs.empty:
+        return 0
+    return int(runs[runs["job"].isin(jobs)]["source"].eq("table").sum())
 
 
 def _text(s: pd.Series, values: list[str], kept: set[str]) -> list[str]:
