@@ -68,6 +68,8 @@ def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
                             credentials=not planning(cfg, stages))
             except ConfigError as exc:
                 raise ConfigError(f"parsing.judge={cfg.parsing.judge}: {exc}") from None
+    if "report" in stages:
+        cfg.report.check_selection()
     if "induce" in stages:
         from valuespectrum.agent.preflight import check_induce
 

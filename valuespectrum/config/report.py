@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from valuespectrum.config.errors import require as _require
+
+NOTHING_SELECTED = (
+    "report: nothing selected; give report.multirun=DIR, report.experiment=NAME (and "
+    "report.tags), report.run_ids=[ID,...], report.tables=[CSV] or report.paper=true "
+    "(python -m valuespectrum.report: --multirun, --experiment, --tag, --run-id, --table, --paper)"
+)
 
 
 @dataclass
@@ -35,6 +42,18 @@ class ReportConfig:
     def selects(self) -> bool:
         return bool(self.multirun or self.experiment or self.tags or self.run_ids
                     or self.tables or self.paper)
+
+    def check_selection(self) -> None:
+        """For a job that writes a report (pre-flight): something is selected, folders exist."""
+        _require(self.selects(), NOTHING_SELECTED)
+        for key, path in (("multirun", self.multirun), ("workspace", self.workspace)):
+            _require(path is None or Path(path).expanduser().is_dir(),
+                     f"report.{key}={path} is not a folder; give the folder the jobs wrote "
+                     "(a multirun: data/multirun/<date>/<time>)")
+        for table in self.tables:
+            _require(Path(table).expanduser().is_file(),
+                     f"report.tables: {table} is not a file; give the path of a CSV with a model"
+                     " column and the ten values")
 
     def check(self) -> None:
         _require(self.n_boot >= 1, f"report.n_boot={self.n_boot} must be at least 1, e.g. 2000")

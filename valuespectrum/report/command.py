@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from valuespectrum.config import Config, ConfigError
+from valuespectrum.config import Config
 from valuespectrum.report.data import report_data
 from valuespectrum.report.published import paper_rows, read_table
 from valuespectrum.report.sections import ReportSettings
@@ -21,27 +21,13 @@ from valuespectrum.report.selection import Request, job_records
 from valuespectrum.report.writing import ReportResult, write_report
 
 log = logging.getLogger(__name__)
-NOTHING_SELECTED = (
-    "report: nothing selected; give report.multirun=DIR, report.experiment=NAME (and "
-    "report.tags), report.run_ids=[ID,...], report.tables=[CSV] or report.paper=true "
-    "(python -m valuespectrum.report: --multirun, --experiment, --tag, --run-id, --table, --paper)"
-)
 MAX_TAG = 5000
-
-
-class ReportIncomplete(RuntimeError):
-    """The report was written, but some section failed (shown in the page)."""
 
 
 def request_of(cfg: Config) -> Request:
     rc = cfg.report
-    if not rc.selects():
-        raise ConfigError(NOTHING_SELECTED)
+    rc.check_selection()
     tables = tuple(Path(t).expanduser().resolve() for t in rc.tables)
-    for t in tables:
-        if not t.is_file():
-            raise ConfigError(f"report.tables: {t} is not a file; give the path of a CSV with a "
-                              "model column and the ten values")
     return Request(
         multirun=Path(rc.multirun) if rc.multirun else None, experiment=rc.experiment,
         tags=dict(rc.tags), run_ids=tuple(rc.run_ids), tables=tables, paper=rc.paper,

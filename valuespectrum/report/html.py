@@ -26,9 +26,8 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1
 figcaption { color: #555; font-size: .9rem; } .files { font-size: .8rem; color: #777; }
 .scroll { overflow-x: auto; max-height: 32rem; overflow-y: auto; margin: .6rem 0 1.2rem; }
 table { border-collapse: collapse; font-size: .82rem; font-variant-numeric: tabular-nums; }
-th, td { border: 1px solid #ddd; padding: .2rem .45rem; text-align: right; white-space: nowrap; }
-th { background: #f4f4f4; position: sticky; top: 0; } td:first-child, th:first-child {
-     text-align: left; } tr:nth-child(even) td { background: #fafafa; }
+th, td { border: 1px solid #ddd; padding: .2rem .45rem; text-align: left; white-space: nowrap; }
+th { background: #f4f4f4; position: sticky; top: 0; } tr:nth-child(even) td { background: #fafafa; }
 caption { caption-side: top; text-align: left; font-weight: 600; padding: .3rem 0; }
 """
 

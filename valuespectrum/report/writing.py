@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from valuespectrum.report.builders import BUILDERS
+from valuespectrum.report import builders as registry
 from valuespectrum.report.html import Block, ShownFigure, ShownTable, page
 from valuespectrum.report.plots import figure_formats
 from valuespectrum.report.sections import Builder, ReportData, ReportSettings, Section
@@ -41,9 +41,11 @@ class ReportResult:
 def write_report(
     data: ReportData, settings: ReportSettings, out: Path, *, formats: Sequence[str],
     title: str = "valuespectrum report", meta: Sequence[str] = (),
-    builders: Sequence[tuple[str, Builder]] = BUILDERS,
+    builders: Sequence[tuple[str, Builder]] | None = None,
 ) -> ReportResult:  # fmt: skip
-    """Build every section and write the folder ``out`` (its earlier figures and tables go)."""
+    """Build every section (``builders``, default ``builders.BUILDERS``) and write the folder
+    ``out`` (its earlier figures and tables go)."""
+    builders = registry.BUILDERS if builders is None else builders
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     for sub in ("figures", "tables"):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from valuespectrum.report.command import ReportIncomplete, make_report
+from valuespectrum.report.command import make_report
+from valuespectrum.report.errors import ReportIncomplete
 
 
 def run(ctx) -> dict[str, float]:
