@@ -20,13 +20,13 @@ import pandas as pd
 from valuespectrum.config import ConfigError
 from valuespectrum.report.published import PublishedRow
 from valuespectrum.report.sections import RUN_COLUMNS, ReportData
-from valuespectrum.run_record import HOUSEKEEPING, _override_key
+from valuespectrum.run_record import _override_key
 from valuespectrum.store.reading import WorkspaceBusy, read_only, read_tables, table_columns
 from valuespectrum.values import higher_order_groups
 
 FRAMES = ("scores", "keyword_scores", "answers", "sessions", "impressions")
-# Keys that never tell jobs apart in a report: where output went, which stages ran.
-NOT_FACTORS = (*HOUSEKEEPING, "stages", "report.", "experiment")
+# Top-level keys that never tell jobs apart in a report: where output went, which stages ran.
+NOT_FACTORS = frozenset({"paths", "progress", "tracking", "hydra", "stages", "report"})
 
 
 def report_data(records: Sequence[dict[str, Any]], published: Sequence[PublishedRow] = (), *,
@@ -141,7 +141,7 @@ def factor_keys(records: Sequence[dict[str, Any]]) -> list[str]:
     for r in records:
         ordered += list(r.get("choices") or {})
     keys = [k for k in dict.fromkeys(ordered)
-            if not k.startswith(NOT_FACTORS) and not k.startswith("hydra")]  # fmt: skip
+            if k.split("/", 1)[0].split(".", 1)[0] not in NOT_FACTORS]  # fmt: skip
     return [k for k in keys if len({factor_value(r, k) for r in records}) > 1]
 
 
