@@ -145,3 +145,24 @@ def test_factors_are_the_settings_that_differ_in_sweep_order() -> None:
     records[1]["settings"]["probe.samples"] = 3
     # a job that does not override probe.samples has its resolved value: 1 vs 3 differ
     assert factor_keys(records) == ["retrieve.k", "model", "probe.samples"]
+
+
+def test_an_induce_job_hands_its_sessions_to_the_report(demo_multirun, tmp_path) -> None:
+    from valuespectrum import runner
+    from valuespectrum.cli import compose
+    from valuespectrum.report.overview import outcome_table
+
+    ws = tmp_path / "ws"
+    shutil.copytree(demo_multirun.workspace, ws)
+    cfg = compose([f"paths.workspace={ws}", "stages=[induce]", "retrieve.k=1", "corpus.n=100",
+                   "induce.videos=12", "induce.window=4", "induce.n_boot=200", "progress=false",
+                   "tracking.enabled=false"])  # fmt: skip
+    runner.run(cfg, output_dir=tmp_path / "job", overrides=["stages=[induce]"])
+    record = json.loads((tmp_path / "job" / "run.json").read_text())
+    assert record["probe_run"] is None and len(record["sessions"]) > 0
+    data = _data(Request(multirun=tmp_path / "job"))
+    assert set(data.sessions["session_id"]) == set(record["sessions"])
+    assert set(data.sessions["condition"]) == {"adaptive", "control"}
+    assert len(data.impressions) == 12 * len(record["sessions"])
+    row = outcome_table(data).iloc[0]
+    assert row["sessions"] == len(record["sessions"]) and row["answers"] == 0
