@@ -90,3 +90,29 @@ def test_credentials_are_redacted_but_token_limits_are_not() -> None:
     }
     assert flat["model.generation.max_tokens"] == 300 and flat["model.tokenizer"] == "t5"
     assert flat["model.api_key_env"] == "OPENAI_API_KEY"
+
+
+def test_a_job_records_how_it_ended_in_run_json_even_when_a_stage_fails(make_config, tmp_path,
+                                                                         monkeypatch) -> None:
+    import json
+
+    import pytest
+
+    from valuespectrum import runner
+    from valuespectrum.stages import collect
+
+    def broken(ctx):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(collect, "run", broken)
+    cfg = make_config("stages=[collect]", "tracking.enabled=false", "retrieve.k=3")
+    with pytest.raises(RuntimeError, match="disk full"):
+        runner.run(cfg, output_dir=tmp_path / "job", overrides=["retrieve.k=3"],
+                   choices={"model": "respondent", "hydra/launcher": "basic"})
+    record = json.loads((tmp_path / "job" / "run.json").read_text())
+    assert record["status"] == "failed" and record["stages"] == ["collect"]
+    assert record["overrides"] == ["retrieve.k=3"] and record["choices"] == {"model": "respondent"}
+    assert record["settings"]["retrieve.k"] == 3
+    assert "value_keywords.values" not in record["settings"]  # long lists stay in their files
+    assert record["probe_run"] is None and record["sessions"] == []
+    assert record["mlflow"]["run_id"] is None

@@ -2,7 +2,8 @@
 
 No logic lives here; nothing below this module sees a DictConfig. Known failures end in one
 line on stderr: exit 2 for a mistake in the command or config, 3 for too many failed calls,
-4 for a probe over its budget (probe.max_cost_usd), 130 for Ctrl-C.
+4 for a probe over its budget (probe.max_cost_usd), 1 for a report with a failed section (the page
+is written and shows it), 130 for Ctrl-C.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from valuespectrum.config import CONF_DIR, Config, ConfigError, load_config, reg
 from valuespectrum.config.overrides import check_overrides, quote_numeric_options
 from valuespectrum.models.calls import ErrorRateExceeded
 from valuespectrum.probe.costplan import BudgetExceeded
+from valuespectrum.report.errors import ReportIncomplete
 from valuespectrum.retrieval.embedding import WeightsUnavailableError
 from valuespectrum.tracking_backend import TrackingUnavailableError
 
@@ -72,6 +74,8 @@ def job(raw: DictConfig) -> None:
         _fail(str(exc), 3)
     except BudgetExceeded as exc:
         _fail(str(exc), 4)
+    except ReportIncomplete as exc:  # the page is written; a section failed
+        _fail(str(exc), 1)
     except KeyboardInterrupt:
         # Every stage writes as it goes (content-hash ids, insert-if-absent, the call cache), so
         # what finished is kept and a re-run picks up the rest.

@@ -27,3 +27,6 @@ class Context:
     # Hand-over between stages of one job; a later stage computes what an earlier one left unset.
     retrieval: RetrievalRun | None = None
     probe_run: str | None = None
+    # What the job produced, recorded in its run.json for a later report to find.
+    scoring_key: str | None = None  # of the probe run's score set (scores.scoring_key)
+    sessions: list[str] = field(default_factory=list)  # the induce stage's session ids

@@ -37,7 +37,7 @@ SECTIONS_BY_STAGE: dict[str, tuple[str, ...]] = {
         "embedder", "value_keywords", "retrieve", "model", "platform", "recommender", "persona",
         "strategy", "threshold", "induce", "agent",
     ),
-    "report": ("scoring",),
+    "report": ("scoring", "plots", "report"),
 }
 # Structured lists that make no readable param: logged whole as JSON artifacts instead.
 BLOBS: dict[str, str] = {
@@ -166,3 +166,34 @@ def cost_metrics(tracker, stage: str, spent: float | None, cached: float | None
     if unknown:
         tracker.set_tags(unknown)
     return metrics
+
+
+JOB_FILE = "run.json"
+JOB_FILE_VERSION = 1
+
+
+def job_record(
+    config: Mapping[str, Any], *, stages: Sequence[str], overrides: Sequence[str],
+    choices: Mapping[str, str], swept: Sequence[str] | None, tracking: Mapping[str, Any],
+    produced: Mapping[str, Any], status: str,
+) -> dict[str, Any]:
+    """What ``<output_dir>/run.json`` holds: how the job was asked for (its task overrides, the
+    Hydra group choices, the swept keys of its multirun), its flat settings (for the factors of
+    a report across jobs), where its results are (workspace, MLflow run) and what it produced
+    (``probe_run``, ``scoring_key``, ``sessions``). A report reads only this and the workspace.
+    """
+    from valuespectrum.tracking import flatten
+
+    settings, _ = split_blobs(dict(config))
+    return {
+        "version": JOB_FILE_VERSION,
+        "status": status,
+        "stages": list(stages),
+        "overrides": [_unquoted(o) for o in overrides],
+        "choices": {k: v for k, v in choices.items() if not k.startswith("hydra")},
+        "swept": list(swept) if swept is not None else None,
+        "settings": {k: v for k, v in flatten(settings).items() if k not in BLOBS},
+        "mlflow": dict(tracking),
+        "workspace": str(config["paths"]["workspace"]),
+        **produced,
+    }

@@ -34,7 +34,9 @@ from valuespectrum.tracking import NullTracker
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUILT_STAGES: frozenset[str] = frozenset({"collect", "index", "retrieve", "probe", "induce"})
+BUILT_STAGES: frozenset[str] = frozenset(
+    {"collect", "index", "retrieve", "probe", "induce", "report"}
+)
 
 
 def selected_stages(cfg: Config) -> list[str]:
@@ -66,6 +68,8 @@ def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
                             credentials=not planning(cfg, stages))
             except ConfigError as exc:
                 raise ConfigError(f"parsing.judge={cfg.parsing.judge}: {exc}") from None
+    if "report" in stages:
+        cfg.report.check_selection()
     if "induce" in stages:
         from valuespectrum.agent.preflight import check_induce
 
@@ -145,22 +149,63 @@ def run(
     with tracking_cm as tracker:
         ctx = Context(cfg, workspace, store, output_dir, tracker, choices)
         _log_run_header(ctx, overrides)
-        for name in selected_stages(cfg):
-            if planning(cfg, selected_stages(cfg)) and name not in ("collect", "index",
-                                                                     "retrieve", "probe"):
-                log.warning("probe.plan=true: stopped after the probe's plan; stage %s calls the "
-                            "model, so it was not run (drop probe.plan to run it)", name)
-                break
-            stage = importlib.import_module(f"valuespectrum.stages.{name}")
-            log.info("stage %s: start", name)
-            t0 = time.perf_counter()
-            returned = stage.run(ctx)
-            elapsed = time.perf_counter() - t0
-            named = stage_metrics(name, {**returned, "timing/seconds": elapsed})
-            tracker.log_metrics(named)
-            metrics.update(named)
-            log.info("stage %s: done in %.1fs %s", name, elapsed, _brief(returned))
+        status = "failed"
+        try:
+            _run_stages(ctx, metrics)
+            status = "finished"
+        finally:  # a failed job says so in its run.json, and a report refuses it by name
+            _write_job_record(ctx, overrides, swept, status)
     return metrics
+
+
+def _run_stages(ctx: Context, metrics: dict[str, float]) -> None:
+    """The selected stages in order, each one's metrics logged and gathered in ``metrics``."""
+    cfg, tracker = ctx.cfg, ctx.tracker
+    for name in selected_stages(cfg):
+        if planning(cfg, selected_stages(cfg)) and name not in ("collect", "index",
+                                                                 "retrieve", "probe"):
+            log.warning("probe.plan=true: stopped after the probe's plan; stage %s calls the "
+                        "model, so it was not run (drop probe.plan to run it)", name)
+            break
+        stage = importlib.import_module(f"valuespectrum.stages.{name}")
+        log.info("stage %s: start", name)
+        t0 = time.perf_counter()
+        returned = stage.run(ctx)
+        elapsed = time.perf_counter() - t0
+        named = stage_metrics(name, {**returned, "timing/seconds": elapsed})
+        tracker.log_metrics(named)
+        metrics.update(named)
+        log.info("stage %s: done in %.1fs %s", name, elapsed, _brief(returned))
+
+
+def _write_job_record(ctx: Context, overrides: Sequence[str], swept: Sequence[str] | None,
+                      status: str) -> None:  # fmt: skip
+    """``<output_dir>/run.json`` (run_record.job_record), logged with the run, and the tags
+    ``probe_run`` and ``scoring_key`` that let a report find the job's tables in MLflow."""
+    import json
+
+    from valuespectrum.run_record import JOB_FILE, job_record
+
+    cfg = ctx.cfg
+    tracking = {"run_id": ctx.tracker.run_id, "experiment": cfg.tracking.experiment,
+                "tracking_uri": cfg.tracking.tracking_uri(ctx.workspace)}
+    if ctx.tracker.run_id is None:
+        tracking = {"run_id": None, "experiment": None, "tracking_uri": None}
+    produced = {"output_dir": str(ctx.output_dir), "probe_run": ctx.probe_run,
+                "scoring_key": ctx.scoring_key, "sessions": list(ctx.sessions)}
+    record = job_record(
+        asdict(cfg), stages=selected_stages(cfg), overrides=overrides, choices=ctx.choices,
+        swept=swept, tracking=tracking, produced=produced, status=status,
+    )
+    record["workspace"] = str(ctx.workspace)
+    path = ctx.output_dir / JOB_FILE
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    try:
+        ctx.tracker.log_artifact(path)
+        ctx.tracker.set_tags({k: str(v) for k, v in produced.items()
+                              if k in ("probe_run", "scoring_key") and v is not None})
+    except Exception as exc:  # never hide how the job ended behind a tracking failure
+        log.warning("could not log %s: %s", JOB_FILE, exc)
 
 
 def _log_run_header(ctx: Context, overrides: Sequence[str]) -> None:

@@ -25,7 +25,7 @@ from valuespectrum.tracking_backend import TrackingUnavailableError, use_short_h
 
 __all__ = [  # git_state, package_versions and source_tags are re-exported for callers
     "MlflowTracker", "NullTracker", "Tracker", "end_sweep", "flatten", "git_state", "mlflow_run",
-    "package_versions", "source_tags", "start_sweep", "user_name",
+    "package_versions", "reading_client", "source_tags", "start_sweep", "user_name",
 ]
 
 log = logging.getLogger(__name__)
@@ -267,6 +267,16 @@ def end_sweep(uri: str, run_id: str, status: str = "FINISHED") -> None:
     client = MlflowClient(tracking_uri=uri)
     if client.get_run(run_id).info.status == "RUNNING":
         client.set_terminated(run_id, status=status)
+
+
+def reading_client(uri: str) -> tuple[Any, type[Exception]]:
+    """An MlflowClient to read runs with (report.selection), and the error its calls raise."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per run
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=uri), MlflowException
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

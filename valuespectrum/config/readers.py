@@ -32,6 +32,7 @@ READ_BY: dict[str, tuple[str, ...]] = {
     "threshold": ("induce",),
     "induce": ("induce",),
     "agent": ("induce",),
+    "report": ("report",),
 }
 READ_BY_RUN: frozenset[str] = frozenset(
     {"stages", "paths", "tracking", "progress", "experiment", "hydra"}

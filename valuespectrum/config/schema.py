@@ -27,6 +27,7 @@ from valuespectrum.config.probe import (
     refuse_moved_keys,
     versioned,
 )
+from valuespectrum.config.report import ReportConfig
 from valuespectrum.config.retrieval import (
     CorpusConfig,
     EmbedderConfig,
@@ -122,6 +123,7 @@ class Config:
     parsing: ParsingConfig = field(default_factory=ParsingConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     plots: PlotsConfig = field(default_factory=PlotsConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def check(self) -> None:
         bad = [s for s in self.stages if s not in STAGES]
@@ -131,7 +133,7 @@ class Config:
         for name in (
             "corpus", "embedder", "value_keywords", "retrieve", "model", "prompts", "probe",
             "platform", "recommender", "persona", "strategy", "threshold", "induce", "agent",
-            "scoring", "plots", "parsing",
+            "scoring", "plots", "parsing", "report",
         ):
             getattr(self, name).check()
         samples, temperature = self.probe.samples, self.model.generation.temperature

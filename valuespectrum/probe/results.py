@@ -18,7 +18,8 @@ class ProbeScores:
 
     For a simulated respondent, ``mae`` is the mean absolute error against its true profile,
     ``expected`` the score each value should get from its own p(yes) on the images it was shown
-    (``scoring.expected_scores``) and ``expected_in_ci`` how many values' CIs hold it.
+    (``scoring.expected_scores``; also the ``true_score`` column of ``scores``) and
+    ``expected_in_ci`` how many values' CIs hold it.
     """
 
     scores: Any  # pandas DataFrame, columns scoring.SCORE_COLUMNS
@@ -51,11 +52,12 @@ def score_answers(
         return base
     table = expected_scores(expectations)
     expected = dict(zip(table["value"], table["expected"].astype(float), strict=True))
+    scores = scores.assign(true_score=scores["value"].map(expected).astype(float))
     inside = sum(
         int(r.ci_low <= expected[r.value] <= r.ci_high)
         for r in scores.itertuples() if r.value in expected
     )
-    return dataclasses.replace(base, expected=expected, expected_in_ci=inside,
+    return dataclasses.replace(base, scores=scores, expected=expected, expected_in_ci=inside,
                                mae_expected=_mae(profile, expected))  # fmt: skip
 
 

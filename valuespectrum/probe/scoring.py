@@ -71,6 +71,7 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "n_refusal", "n_invalid", "n_error", "refusal_rate", "invalid_rate", "error_rate",
     "ci_method", "noise_se", "score_logprob", "score_logprob_ci_low", "score_logprob_ci_high",
     "n_logprob", "flip_rate", "keyword_driver", "keyword_shift", "n_no_image", "no_image_rate",
+    "true_score",
 )  # fmt: skip
 KEYWORD_COLUMNS: tuple[str, ...] = (
     "model", "value", "keyword", "n", "n_images", "n_yes", "score", "ci_low", "ci_high",
@@ -143,7 +144,8 @@ def score_profile(
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=list(columns))
-    return pd.concat(frames, ignore_index=True)[list(columns)]
+    # reindex: columns no part computes (``true_score``, filled by probe.results) are NaN
+    return pd.concat(frames, ignore_index=True).reindex(columns=list(columns))
 
 
 def _validated(answers: pd.DataFrame) -> pd.DataFrame:

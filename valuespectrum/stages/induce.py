@@ -57,6 +57,7 @@ def _induce(ctx, catalog, personas, strategy, seen, model) -> dict[str, float]:
     cfg = ctx.cfg
     recommenders = _recommenders(cfg)
     plans = _plans(ctx, catalog, personas, strategy, model, recommenders)
+    ctx.sessions = [p.session_id for p in plans]
     agent = Agent(
         model=model, strategy=strategy, params=generation_params(cfg.model, 0, 1),
         videos=cfg.induce.videos, stay_ms=round(cfg.agent.stay_s * 1000),

@@ -216,6 +216,7 @@ def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]
     with ctx.store.connect() as con:
         key = ProbeStore.replace_scores(con, probe_run, _scoring_key(cfg), result.scores)
         ProbeStore.replace_keyword_scores(con, probe_run, key, result.keywords)
+    ctx.scoring_key = key
     metrics = profile_metrics(result, frame)
     notes = reading_lines(frame, result, metrics, parsing=cfg.parsing,
                           perceive=getattr(cfg.model, "perceive", None))

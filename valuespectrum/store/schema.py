@@ -37,6 +37,7 @@ SCORES_ADDED: tuple[tuple[str, str], ...] = (
     ("keyword_shift", "DOUBLE"),         # the largest leave-one-keyword-out change, points
     ("n_no_image", "INTEGER"),           # replies that never saw the image (not scored)
     ("no_image_rate", "DOUBLE"),
+    ("true_score", "DOUBLE"),            # a simulated respondent's expected score; NULL otherwise
 )
 
 
