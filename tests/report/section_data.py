@@ -23,10 +23,12 @@ IMPRESSION_COLUMNS = ("job", "session_id", "position", "item_id", "outcome", "st
 
 
 def run_row(job: str, model: str, *, label: str | None = None, source: str = "run",
-            simulated: bool = False, **factors: str) -> dict:  # fmt: skip
+            simulated: bool = False, true_profile: Mapping[str, float] | None = None,
+            **factors: str) -> dict:  # fmt: skip
     row = dict.fromkeys(RUN_COLUMNS)
     row.update(job=job, label=label or model, source=source, model=model, model_label=label
-               or model, simulated=simulated, probe_run=f"pr-{job}", scoring_key="sk")  # fmt: skip
+               or model, simulated=simulated, probe_run=f"pr-{job}", scoring_key="sk",
+               true_profile=None if true_profile is None else dict(true_profile))  # fmt: skip
     row.update({f"factor.{k}": v for k, v in factors.items()})
     return row
 

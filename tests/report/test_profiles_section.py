@@ -50,9 +50,10 @@ def test_the_models_table_has_the_papers_columns_and_a_row_per_job() -> None:
 def test_ours_beside_the_papers_row_gives_rho_and_the_mean_difference() -> None:
     shifted = {v: s + 4 for v, s in INTRINSIC["gpt-4o"].items()}
     runs = [run_row("a", "gpt4o", label="GPT-4o"), run_row("b", "claude", label="Claude 4.6"),
-            run_row("s", "respondent", label="Respondent", simulated=True)]
+            run_row("s", "respondent", label="Respondent", simulated=True,
+                    true_profile=INTRINSIC["gpt-4o"])]  # the profile it was given
     scores = (score_rows("a", "gpt4o", shifted) + score_rows("b", "claude", shifted)
-              + score_rows("s", "respondent", shifted, truth=INTRINSIC["gpt-4o"]))
+              + score_rows("s", "respondent", shifted, truth=shifted))  # its expectation
     section = profiles_section.build(report_data(runs, scores), SETTINGS)
     comp = section.tables["paper_comparison"].set_index("job")
     assert set(comp.index) == {"a", "s"}  # the successor config has no paper row
@@ -104,7 +105,8 @@ def test_no_scores_no_section() -> None:
 
 def test_every_figure_draws_a_readable_png(tmp_path) -> None:
     runs = [run_row("a", "gpt4o", label="GPT-4o"), run_row("b", "blip2", label="BLIP-2"),
-            run_row("s", "respondent", label="Respondent", simulated=True)]
+            run_row("s", "respondent", label="Respondent", simulated=True,
+                    true_profile=INTRINSIC["cogvlm2"])]
     scores = (score_rows("a", "gpt4o", INTRINSIC["gpt-4o"], refusals=3)
               + score_rows("b", "blip2", INTRINSIC["blip-2"], errors=2)
               + score_rows("s", "respondent", INTRINSIC["cogvlm2"], truth=INTRINSIC["cogvlm2"]))

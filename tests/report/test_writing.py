@@ -91,7 +91,9 @@ def test_the_stage_writes_the_report_into_the_jobs_folder(demo_multirun, tmp_pat
     cfg = _cfg(demo_multirun, "tracking.enabled=false", "stages=[report]")
     metrics = runner.run(cfg, output_dir=tmp_path / "job")
     assert (tmp_path / "job" / "report" / "report.html").is_file()
-    assert metrics["usage/report/jobs"] == 4 and metrics["report/sections"] == 2
+    # runs, overview, profiles, robustness (prompts and k vary), structure (4 jobs), known
+    # truth (a simulated respondent); no role-play (no sessions)
+    assert metrics["usage/report/jobs"] == 4 and metrics["report/sections"] == 6
     assert (tmp_path / "job" / "run.json").is_file()  # the report job's own record
 
 

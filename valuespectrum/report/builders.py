@@ -7,9 +7,21 @@ its error is shown in the page and the report command exits non-zero at the end.
 
 from __future__ import annotations
 
-from valuespectrum.report import overview
+from valuespectrum.report import (
+    known_truth_section,
+    overview,
+    profiles_section,
+    robustness_section,
+    roleplay_section,
+    structure_section,
+)
 from valuespectrum.report.sections import Builder
 
 BUILDERS: tuple[tuple[str, Builder], ...] = (
     ("overview", overview.build),
+    ("profiles", profiles_section.build),
+    ("robustness", robustness_section.build),
+    ("structure", structure_section.build),
+    ("known_truth", known_truth_section.build),
+    ("roleplay", roleplay_section.build),
 )

@@ -22,7 +22,7 @@ from valuespectrum.report.published import PublishedRow
 from valuespectrum.report.sections import RUN_COLUMNS, ReportData
 from valuespectrum.run_record import _override_key
 from valuespectrum.store.reading import WorkspaceBusy, read_only, read_tables, table_columns
-from valuespectrum.values import higher_order_groups
+from valuespectrum.values import VALUES, higher_order_groups
 
 FRAMES = ("scores", "keyword_scores", "answers", "sessions", "impressions")
 # Top-level keys that never tell jobs apart in a report: where output went, which stages ran.
@@ -182,8 +182,19 @@ def _run_row(job: str, r: dict[str, Any], probe_runs: pd.DataFrame, factors) -> 
         "simulated": bool(first["simulated"] if first is not None
                           else settings.get("model.simulated", False)),
         "prompt_version": first["prompt_version"] if first is not None else None,
+        "true_profile": _true_profile(settings),
+        "induce_window": settings.get("induce.window") if r.get("sessions") else None,
         **values, "workspace": r.get("workspace"), "overrides": " ".join(r.get("overrides", [])),
     }
+
+
+def _true_profile(settings: dict[str, Any]) -> dict[str, float] | None:
+    """The profile a simulated respondent was given (``model.profile.<value>``; only the
+    respondent's schema has one), else None."""
+    profile = {v: settings.get(f"model.profile.{v}") for v in VALUES}
+    if any(x is None for x in profile.values()):
+        return None
+    return {v: float(x) for v, x in profile.items()}
 
 
 def _unique(labels: pd.Series) -> list[str]:
@@ -202,6 +213,7 @@ def _with_published(runs, scores, published, factors, hedonism_in: str):
         job = f"{p.table}:{p.model}"
         rows.append({"job": job, "label": f"{p.label} ({p.table})", "source": "table",
                      "model": p.model, "model_label": p.label, "simulated": False,
+                     "true_profile": None, "induce_window": None,
                      **{f"factor.{k}": (p.model if k == "model" else "") for k in factors}})
         for value, score in p.scores.items():
             n = p.n_images

@@ -60,10 +60,8 @@ def _jobs(data: ReportData, scores: pd.DataFrame) -> pd.DataFrame:
                     for n, s in zip(runs["name"], runs["simulated"], strict=True)]  # fmt: skip
     rows, bases = [], []
     for r in runs.itertuples():
-        truth = None
-        if "true_score" in scores.columns:
-            part = scores[scores["job"] == r.job].set_index("value")["true_score"]
-            truth = {v: float(s) for v, s in part.items() if pd.notna(s)}
+        truth = getattr(r, "true_profile", None)  # the profile it was given, not its expectation
+        truth = truth if isinstance(truth, dict) else None
         match = intrinsic_row(str(r.model), simulated=bool(r.simulated), true_profile=truth)
         rows.append(match[0] if match else "")  # "" not None: pandas would make it NaN
         bases.append(match[1] if match else "")

@@ -9,8 +9,9 @@ the paper's values were read from a figure, ±0.3 points). Figures: the paper's 
 ISQ threshold curves (I_avg against the stay threshold per model and platform) and the
 amplification curves against the control.
 
-The induction window is not stored with the sessions, so the report compares the first and the
-last half of each session (``window``: the default protocol's 50 of 100 videos). Only complete
+I compares the first and the last ``induce.window`` videos of each session, the window of the
+job that ran it (from its record); a job without one (a hand-built selection) falls back to
+half of each session, the default protocol's 50 of 100. Only complete
 sessions count, each cut to the videos its last run asked for, as the induce stage does.
 """
 
@@ -78,7 +79,18 @@ def _cells(data: ReportData, sessions: pd.DataFrame) -> pd.DataFrame:
     ]
     cells["paper_row"] = [induction_row(str(r.model), simulated=bool(r.simulated)) or ""
                           for r in cells.itertuples()]  # fmt: skip
+    window = runs.get("induce_window")
+    cells["induce_window"] = [window.get(j) if window is not None else None
+                              for j in cells.index]  # fmt: skip
     return cells
+
+
+def _window(cell, part: pd.DataFrame) -> int:
+    """The job's own ``induce.window`` where its record gives it, else half its sessions."""
+    given = cell.get("induce_window")
+    if given is not None and given == given and int(given) > 0:
+        return int(given)
+    return max(1, int(part.groupby("session_id").size().min()) // 2)
 
 
 def _finite(x) -> bool:
@@ -93,7 +105,7 @@ def _induction(cells: pd.DataFrame, frame: pd.DataFrame, settings: ReportSetting
         part = frame[frame["job"] == job]
         if part.empty:
             continue
-        window = max(1, int(part.groupby("session_id").size().min()) // 2)
+        window = _window(c, part)
         table = m.induction_table(part, window=window, n_boot=settings.n_boot, seed=settings.seed)
         head = {"job": job, "model": c["name"], "strategy": c["strategy"],
                 "platform": c["platform"], "threshold": c["threshold"]}  # fmt: skip
@@ -149,7 +161,7 @@ def _text(induction: pd.DataFrame, nets: pd.DataFrame, paper: pd.DataFrame,
     window = sorted(set(induction["window"])) if len(induction) else []
     text = [
         "I = % stays in the last window minus the first (points; windows: "
-        + ", ".join(str(w) for w in window) + " videos, half of each session); I_avg averages"
+        + ", ".join(str(w) for w in window) + " videos, each job's induce.window); I_avg averages"
         " personas, with a 95% two-stage bootstrap CI (personas, then sessions). The control"
         " is the same persona on a random feed.",
     ]

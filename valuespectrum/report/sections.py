@@ -15,7 +15,9 @@ from; a missing kind of data is an empty frame with these columns, never None):
   ``source`` (``run`` a tracked or multirun job | ``table`` a published table given as input,
   e.g. the paper's), ``mlflow_run_id``, ``output_dir``, ``probe_run``, ``scoring_key``,
   ``model`` (the model config name), ``model_label``, ``simulated`` (bool), ``prompt_version``,
-  and one ``factor.<key>`` column (str) per setting that differs between the selected jobs,
+  ``true_profile`` (a simulated respondent's given profile, value -> % yes; None otherwise),
+  ``induce_window`` (the job's ``induce.window``, videos; None without sessions), and one
+  ``factor.<key>`` column (str) per setting that differs between the selected jobs,
   named by its override key (``factor.model``, ``factor.prompts``, ``factor.probe.answer_order``,
   ``factor.modality``, ``factor.describer``, ``factor.strategy``, ``factor.threshold``, ...).
   ``factors`` lists those keys in the order the sweep gave them.
@@ -38,7 +40,7 @@ import pandas as pd
 
 RUN_COLUMNS: tuple[str, ...] = (
     "job", "label", "source", "mlflow_run_id", "output_dir", "probe_run", "scoring_key",
-    "model", "model_label", "simulated", "prompt_version",
+    "model", "model_label", "simulated", "prompt_version", "true_profile", "induce_window",
 )
 
 
