@@ -30,7 +30,7 @@ def test_the_text_question_carries_the_description_and_no_image() -> None:
     assert question.endswith("Do you like the content of this picture? (Yes or No)")
     why = text_why_messages(PAPER, SCENE, "Yes.")
     assert [m.role for m in why] == ["system", "user", "assistant", "user"]
-    assert why[:2] == messages[:1] + (messages[1],) and why[-1].content == (PAPER.why,)
+    assert why[:2] == messages and why[-1].content == (PAPER.why,)
 
 
 def test_the_wording_and_the_description_shape_the_fingerprint() -> None:
