@@ -34,7 +34,7 @@ class PromptsConfig:
     # Question 1 asked as text about a description (modality=description), where
     # {description} stands for it. Not in WORDING: it never shapes an image-modality call, and
     # the text calls' cache keys hold its wording.
-    text_decision: str = ""
+    text_decision: str = MISSING
 
     def check(self) -> None:
         _require(bool(self.version.strip()), "prompts.version is empty; give the wording an id")

@@ -1,9 +1,11 @@
 """How the SIMULATED respondent describes a screenshot (the paper's third question).
 
 It writes what it perceives: a value drawn from its perception of the image, told as a scene in
-plain words. The scenes name what is shown (people, places, things), never the value's
-definition, so a reader that compares the description with the definitions
-(``perception.TextReader``) has to infer the value as a text-only model would, and can miss.
+plain words (people, places, things) and the theme a viewer would name ("a scene of heritage"),
+as real describers do. Neither quotes the value's definition, so a reader that compares the
+description with the definitions (``perception.TextReader``) has to infer the value as a
+text-only model would, and can miss (about one description in four, read inside the paper's
+text question).
 Changing any phrase changes ``DESCRIPTION_VERSION``, part of the respondent's cache identity.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import random
 
-DESCRIPTION_VERSION = "describe-v1"
+DESCRIPTION_VERSION = "describe-v2"
 
 # value -> scenes (what a short video frame about it shows)
 SCENES: dict[str, tuple[str, ...]] = {
@@ -76,6 +78,20 @@ SCENES: dict[str, tuple[str, ...]] = {
         "a refugee family welcomed at a community centre",
     ),
 }
+# value -> the theme words a describer would use
+THEMES: dict[str, tuple[str, ...]] = {
+    "self_direction": ("independence", "creative freedom", "choosing one's own path",
+                       "self-reliance"),
+    "stimulation": ("thrill", "adventure", "excitement", "a daring challenge"),
+    "hedonism": ("pleasure", "indulgence", "having fun", "enjoying life"),
+    "achievement": ("success", "ambition", "winning", "accomplishment"),
+    "power": ("wealth", "status", "prestige", "control"),
+    "security": ("safety", "protection", "stability", "a safe home"),
+    "conformity": ("obedience", "following the rules", "politeness", "self-restraint"),
+    "tradition": ("heritage", "old customs", "devotion", "ritual"),
+    "benevolence": ("kindness", "helping others", "care for loved ones", "loyalty"),
+    "universalism": ("equality", "protecting nature", "tolerance", "justice for all"),
+}
 _OPENINGS = ("The image shows {}.", "A short video frame of {}.", "This picture shows {}.",
              "It is a photo of {}.")
 _CLOSINGS = ("", "", " The colours are bright.", " Text is overlaid at the bottom.",
@@ -87,5 +103,5 @@ NO_IMAGE = ("I can't see any image attached.", "It seems the image didn't load."
 
 def description_text(value: str, rng: random.Random) -> str:
     """One description of a screenshot expressing ``value``."""
-    scene = rng.choice(SCENES[value])
+    scene = f"{rng.choice(SCENES[value])}, a scene of {rng.choice(THEMES[value])}"
     return rng.choice(_OPENINGS).format(scene) + rng.choice(_CLOSINGS)
