@@ -4,7 +4,7 @@ It writes what it perceives: a value drawn from its perception of the image, tol
 plain words (people, places, things) and the theme a viewer would name ("a scene of heritage"),
 as real describers do. Neither quotes the value's definition, so a reader that compares the
 description with the definitions (``perception.TextReader``) has to infer the value as a
-text-only model would, and can miss (about one description in four, read inside the paper's
+text-only model would, and can miss (about one description in seven, read inside the paper's
 text question).
 Changing any phrase changes ``DESCRIPTION_VERSION``, part of the respondent's cache identity.
 """

@@ -11,6 +11,7 @@ probability on that value, so what it recovers tests the probe alone, not the pe
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -87,8 +88,10 @@ class ThemePerceiver:
 
 
 class TextReader:
-    """Maps a text (a description of an image) to p(value | text), as ``CorpusPerceiver`` maps
-    a caption: its caption-encoder embedding against the value definitions', a softmax.
+    """Maps a text (a question about a description of an image) to p(value | text), as
+    ``CorpusPerceiver`` maps a caption: each sentence's caption-encoder embedding against the
+    value definitions', a softmax; the text is read by its sentence that says most about a
+    value (the description's, rather than the question's framing around it).
 
     It is how the SIMULATED respondent reads when it is asked about a description alone (the
     modality ablation); the encoder is loaded on the first text.
@@ -99,28 +102,36 @@ class TextReader:
         self._embed, self._load_definitions = embed, load_definitions
         self._definitions: np.ndarray | None = None
         self.sharpness = sharpness
-        self._read: dict[str, dict[str, float]] = {}
+        self._read: dict[str, dict[str, float]] = {}  # sentence -> p(value | sentence)
+
+    def describe(self) -> dict[str, object]:
+        """What decides the reading; part of the respondent's cache identity."""
+        return {"reader": "caption-sentences-v1", "sharpness": self.sharpness,
+                "definitions": "v1"}
 
     def __call__(self, text: str) -> dict[str, float]:
-        if text not in self._read:
-            self.prime([text])
-        return self._read[text]
+        self.prime([text])
+        return max((self._read[s] for s in _sentences(text)), key=lambda p: max(p.values()))
 
     def prime(self, texts: Sequence[str]) -> None:
-        """Read ``texts`` now, in one batch (each text is embedded once per process)."""
-        new = list(dict.fromkeys(t for t in texts if t not in self._read))
+        """Read ``texts`` now, in one batch (each sentence is embedded once per process)."""
+        new = list(dict.fromkeys(s for t in texts for s in _sentences(t) if s not in self._read))
         if not new:
             return
         if self._definitions is None:
             self._definitions = np.asarray(self._load_definitions(), dtype=np.float32)
         vectors = np.asarray(self._embed(new), dtype=np.float32)
-        for text, vector in zip(new, vectors, strict=True):
+        for sentence, vector in zip(new, vectors, strict=True):
             if not vector.any():  # an empty text says nothing
-                self._read[text] = dict.fromkeys(VALUES, 1.0 / len(VALUES))
+                self._read[sentence] = dict.fromkeys(VALUES, 1.0 / len(VALUES))
                 continue
             sims = self._definitions @ vector
             z = np.exp(self.sharpness * (sims - sims.max()))
-            self._read[text] = {v: float(p) for v, p in zip(VALUES, z / z.sum(), strict=True)}
+            self._read[sentence] = {v: float(p) for v, p in zip(VALUES, z / z.sum(), strict=True)}
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.?!:])\s+", text.strip()) if s] or [text]
 
 
 def text_reader(ctx) -> TextReader | None:

@@ -74,6 +74,7 @@ class SimulatedRespondent:
             "invalid_rate": self.invalid_rate, "no_image_rate": self.no_image_rate,
             "wording": WORDING_VERSION, "describes": descriptions.DESCRIPTION_VERSION,
             "perceiver": getattr(self.perceiver, "describe", dict)(),
+            "reads": getattr(getattr(self.perceiver, "read", None), "describe", dict)(),
         }
 
     def p_yes(self, image: ImagePart, perceived: Mapping[str, float] | None = None) -> float:
