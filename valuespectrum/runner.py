@@ -44,9 +44,11 @@ def selected_stages(cfg: Config) -> list[str]:
     return [s for s in STAGES if s in cfg.stages]
 
 
-def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
+def preflight(cfg: Config, overrides: Sequence[str] = (), swept: Sequence[str] | None = None
+              ) -> None:
     """Refuse, in one line, anything that would fail later in the run; warn, in one line each,
-    about command-line ``overrides`` that none of the selected stages reads."""
+    about command-line ``overrides`` that none of the selected stages reads (``swept``: the
+    keys a multirun varies)."""
     stages = selected_stages(cfg)
     not_built = [s for s in stages if s not in BUILT_STAGES]
     if not_built:
@@ -68,6 +70,8 @@ def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
                             credentials=not planning(cfg, stages))
             except ConfigError as exc:
                 raise ConfigError(f"parsing.judge={cfg.parsing.judge}: {exc}") from None
+        if "probe" in stages:
+            _check_describer(cfg, swept, credentials=not planning(cfg, stages))
     if "report" in stages:
         cfg.report.check_selection()
     if "induce" in stages:
@@ -83,6 +87,26 @@ def preflight(cfg: Config, overrides: Sequence[str] = ()) -> None:
             )
     check_embedder_weights(cfg, stages)
     check_tracking(cfg)
+
+
+def _check_describer(cfg: Config, swept: Sequence[str] | None, *, credentials: bool) -> None:
+    """The describer of ``modality=description`` must run here (its key too); one given with
+    ``modality=image`` is refused unless the job is one of a sweep over the modality."""
+    from valuespectrum.config.modality import check_unused_describer, describer_model_config
+    from valuespectrum.models.registry import check_ready
+
+    check_unused_describer(cfg, swept)
+    if cfg.modality != "description" or cfg.describer is None:
+        return
+    describer = describer_model_config(cfg.describer, cfg.describer_overrides)
+    try:
+        check_ready(describer, credentials=credentials)
+    except ConfigError as exc:
+        raise ConfigError(f"describer={cfg.describer}: {exc}") from None
+    if describer.needs_clip:  # a simulated describer that perceives through CLIP
+        from valuespectrum.retrieval.weights import check_weights
+
+        check_weights(cfg.embedder.arch, cfg.embedder.pretrained)
 
 
 def planning(cfg: Config, stages: Sequence[str]) -> bool:
@@ -125,7 +149,7 @@ def run(
     ``overrides`` are the job's Hydra task overrides; the run is named after those whose key is
     in ``swept`` (a sweep's varying keys), or after all of them in a single run.
     """
-    preflight(cfg, overrides)
+    preflight(cfg, overrides, swept)
     workspace = ensure_workspace(cfg.paths.workspace_path())
     output_dir.mkdir(parents=True, exist_ok=True)
     store = Store(workspace)

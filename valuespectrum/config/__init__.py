@@ -3,6 +3,7 @@ in every message, and their registration in Hydra's ConfigStore (``register_sche
 ``valuespectrum.cli`` before anything composes conf/)."""
 
 from valuespectrum.config.errors import ConfigError
+from valuespectrum.config.modality import MODALITIES, describer_model_config
 from valuespectrum.config.models import (
     MODEL_SCHEMAS,
     ApiModelConfig,
@@ -35,11 +36,12 @@ from valuespectrum.config.schema import STAGES, Config, PathsConfig, TrackingCon
 from valuespectrum.config.store import CONF_DIR, register_schemas
 
 __all__ = [
-    "CONF_DIR", "MODEL_SCHEMAS", "READ_BY", "READ_BY_RUN", "STAGES", "AgentConfig",
+    "CONF_DIR", "MODALITIES", "MODEL_SCHEMAS", "READ_BY", "READ_BY_RUN", "STAGES", "AgentConfig",
     "ApiModelConfig", "Config", "ConfigError", "CorpusConfig", "EmbedderConfig",
     "GenerationConfig", "InduceConfig", "LocalModelConfig", "ModelConfig", "ModelConfigBase",
     "ParsingConfig", "PathsConfig", "PersonaConfig", "PersonaProfile", "PlatformConfig",
     "ProbeConfig", "PromptsConfig", "RetrieveConfig", "ScoringConfig", "SimulatedModelConfig",
     "StrategyConfig", "ThresholdConfig", "TrackingConfig", "ValueEntry", "ValueKeywordsConfig",
-    "judge_model_config", "load_config", "prompt_preset", "register_schemas", "unread_overrides",
+    "describer_model_config", "judge_model_config", "load_config", "prompt_preset",
+    "register_schemas", "unread_overrides",
 ]

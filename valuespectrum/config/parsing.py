@@ -58,32 +58,40 @@ class ParsingConfig:
 
 def judge_model_config(name: str, overrides: dict[str, Any] | None = None) -> ModelConfigBase:
     """conf/model/<name>.yaml with ``overrides``, typed and checked by its backend's schema."""
+    judge = named_model_config("parsing.judge", name, overrides)
+    if judge.simulated:
+        raise ConfigError(
+            f"parsing.judge={name} is a simulated model; a judge must read text, e.g. "
+            "parsing.judge=gpt4o"
+        )
+    return judge
+
+
+def named_model_config(
+    key: str, name: str, overrides: dict[str, Any] | None = None
+) -> ModelConfigBase:
+    """The model config conf/model/<name>.yaml named by the setting ``key`` (``parsing.judge``,
+    ``describer``), with the keys of ``<key>_overrides`` set on it, typed and checked by its
+    backend's schema like ``model=``. Every error is one line naming ``key``."""
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     path = CONF_DIR / "model" / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml")))
-        raise ConfigError(f"parsing.judge={name} is not a model config; use one of {known}")
+        raise ConfigError(f"{key}={name} is not a model config; use one of {known}")
     try:
         data = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
         assert isinstance(data, dict)
         data.pop("defaults", None)  # the schema it names is the one model_schema picks
         data = OmegaConf.to_container(OmegaConf.merge(data, dict(overrides or {})))
         schema = model_schema(data)
-        judge = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), data))
+        model = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), data))
     except ConfigError as exc:
-        raise ConfigError(f"parsing.judge={name}: {exc}") from None
+        raise ConfigError(f"{key}={name}: {exc}") from None
     except OmegaConfBaseException as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(
-            f"parsing.judge={name}: bad value in parsing.judge_overrides: {first}"
-        ) from None
-    assert isinstance(judge, ModelConfigBase)
-    if judge.simulated:
-        raise ConfigError(
-            f"parsing.judge={name} is a simulated model; a judge must read text, e.g. "
-            "parsing.judge=gpt4o"
-        )
-    judge.check()
-    return judge
+        raise ConfigError(f"{key}={name}: bad value in {key}_overrides: {first}") from None
+    assert isinstance(model, ModelConfigBase)
+    model.check()
+    return model

@@ -31,6 +31,10 @@ class PromptsConfig:
     decision: str = MISSING  # question 1, asked with the image
     why: str = MISSING  # question 2, same conversation, after the model's decision
     describe: str = MISSING  # question 3, a separate conversation (probe.describe=true)
+    # Question 1 asked as text about a description (modality=description), where
+    # {description} stands for it. Not in WORDING: it never shapes an image-modality call, and
+    # the text calls' cache keys hold its wording.
+    text_decision: str = MISSING
 
     def check(self) -> None:
         _require(bool(self.version.strip()), "prompts.version is empty; give the wording an id")

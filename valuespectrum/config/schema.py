@@ -18,6 +18,7 @@ from omegaconf import MISSING
 
 from valuespectrum.config.errors import ConfigError
 from valuespectrum.config.errors import require as _require
+from valuespectrum.config.modality import check_modality
 from valuespectrum.config.models import ModelConfigBase, model_schema
 from valuespectrum.config.parsing import ParsingConfig
 from valuespectrum.config.probe import (
@@ -124,6 +125,11 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     plots: PlotsConfig = field(default_factory=PlotsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    # The modality ablation (config/modality.py): the answerer sees the image, or reads the
+    # describer's description of it.
+    modality: str = "image"  # image | description
+    describer: str | None = None  # a conf/model/<name>.yaml that describes each screenshot
+    describer_overrides: dict[str, Any] = field(default_factory=dict)  # keys of that config
 
     def check(self) -> None:
         bad = [s for s in self.stages if s not in STAGES]
@@ -136,6 +142,7 @@ class Config:
             "scoring", "plots", "parsing", "report",
         ):
             getattr(self, name).check()
+        check_modality(self)
         samples, temperature = self.probe.samples, self.model.generation.temperature
         _require(
             samples == 1 or temperature > 0,

@@ -49,8 +49,9 @@ def _planned(call: Call, kind: str, sizes: dict[str, tuple[int, int]], extra_cha
 
 
 def plan_probe(ctx, model: ChatModel, decisions: Sequence[Call], prompts, params,
-               price: tuple[float, float] | None) -> list[KindPlan]:
-    """The plan of every call kind this probe makes, given its ``decisions``."""
+               price: tuple[float, float] | None, why_of=None) -> list[KindPlan]:
+    """The plan of every call kind this probe makes, given its ``decisions``. ``why_of(call,
+    reply)`` gives the "why" conversation of a decision (default: about its image)."""
     cfg = ctx.cfg
     sizes: dict[str, tuple[int, int]] = {}
     with ctx.store.connect() as con:
@@ -63,8 +64,9 @@ def plan_probe(ctx, model: ChatModel, decisions: Sequence[Call], prompts, params
         known, unknown = [], []
         for c in decisions:  # a new decision's "why" quotes a reply not yet given
             reply = replies.get(c.fingerprint, "")
-            why = plan_call(model, "why", c.image, why_messages(prompts, c.image, reply),
-                            c.params, prompts)
+            messages = (why_messages(prompts, c.image, reply) if why_of is None
+                        else why_of(c, reply))
+            why = plan_call(model, "why", c.image, messages, c.params, prompts)
             extra = 0 if c.fingerprint in replies else (
                 DEFAULT_OUTPUT_TOKENS["decision"] * CHARS_PER_TOKEN)
             (known if reply else unknown).append((why, extra))
@@ -82,21 +84,32 @@ def plan_probe(ctx, model: ChatModel, decisions: Sequence[Call], prompts, params
         by_kind["describe"] = ([d.fingerprint for d in described if d.fingerprint in cached],
                                [_planned(d, "describe", sizes) for d in described
                                 if d.fingerprint not in cached])
-    m = cfg.model
+    return [_kind_plan(ctx, cfg.model, kind, *by_kind[kind], price)
+            for kind in KINDS if kind in by_kind]
+
+
+def plan_calls(ctx, model_cfg, kind: str, calls: Sequence[Call],
+               price: tuple[float, float] | None) -> KindPlan:
+    """The plan of ``calls`` of one ``kind`` made by another model than ``model=`` (the
+    describer of ``modality=description``), at its own token rules and prices."""
+    sizes: dict[str, tuple[int, int]] = {}
+    with ctx.store.connect() as con:
+        cached = ProbeStore.cached(con, [c.fingerprint for c in calls])
+    new = [_planned(c, kind, sizes) for c in calls if c.fingerprint not in cached]
+    return _kind_plan(ctx, model_cfg, kind, [c.fingerprint for c in calls
+                                             if c.fingerprint in cached], new, price)
+
+
+def _kind_plan(ctx, m, kind: str, cached_fps: list[str], new: list[PlannedCall],
+               price: tuple[float, float] | None) -> KindPlan:
     family = token_family(m.model, getattr(m, "api_base", None))
-    plans = []
-    for kind in KINDS:
-        if kind not in by_kind:
-            continue
-        cached_fps, new = by_kind[kind]
-        with ctx.store.connect() as con:
-            out, latency = ProbeStore.kind_usage(con, m.name, kind)
-            history = KindHistory(len(cached_fps), ProbeStore.cost(con, cached_fps), out, latency)
-        plans.append(plan_kind(kind, new, history, family=family, model=m.model,
-                               detail=getattr(m, "image_detail", "high"),
-                               max_tokens=m.generation.max_tokens, price=price,
-                               concurrency=cfg.probe.concurrency))
-    return plans
+    with ctx.store.connect() as con:
+        out, latency = ProbeStore.kind_usage(con, m.name, kind)
+        history = KindHistory(len(cached_fps), ProbeStore.cost(con, cached_fps), out, latency)
+    return plan_kind(kind, new, history, family=family, model=m.model,
+                     detail=getattr(m, "image_detail", "high"),
+                     max_tokens=m.generation.max_tokens, price=price,
+                     concurrency=ctx.cfg.probe.concurrency)
 
 
 def report_plan(ctx, plans: Sequence[KindPlan], price_source: str) -> dict[str, float]:

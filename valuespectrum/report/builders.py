@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from valuespectrum.report import (
     known_truth_section,
+    modality_section,
     overview,
     profiles_section,
     robustness_section,
@@ -23,5 +24,6 @@ BUILDERS: tuple[tuple[str, Builder], ...] = (
     ("robustness", robustness_section.build),
     ("structure", structure_section.build),
     ("known_truth", known_truth_section.build),
+    ("modality", modality_section.build),
     ("roleplay", roleplay_section.build),
 )

@@ -11,6 +11,7 @@ probability on that value, so what it recovers tests the probe alone, not the pe
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -39,6 +40,7 @@ class CorpusPerceiver:
         self._views: Mapping[str, tuple[Mapping[int, np.ndarray], np.ndarray]] | None = None
         self.sharpness = sharpness
         self._by_sha: dict[str, int] = {}
+        self.read: Callable[[str], Mapping[str, float]] | None = None  # text_reader
 
     def describe(self) -> dict[str, object]:
         """What decides the perception; part of the respondent's cache identity."""
@@ -70,6 +72,7 @@ class ThemePerceiver:
     def __init__(self, themes: Mapping[int, str]) -> None:
         self.themes = dict(themes)
         self._by_sha: dict[str, int] = {}
+        self.read: Callable[[str], Mapping[str, float]] | None = None  # text_reader
 
     def describe(self) -> dict[str, object]:
         return {"views": ["oracle"], "source": "screenshots.theme"}
@@ -82,6 +85,66 @@ class ThemePerceiver:
         if theme is None:
             return dict.fromkeys(VALUES, 1.0 / len(VALUES))
         return {v: float(v == theme) for v in VALUES}
+
+
+class TextReader:
+    """Maps a text (a question about a description of an image) to p(value | text), as
+    ``CorpusPerceiver`` maps a caption: each sentence's caption-encoder embedding against the
+    value definitions', a softmax; the text is read by its sentence that says most about a
+    value (the description's, rather than the question's framing around it).
+
+    It is how the SIMULATED respondent reads when it is asked about a description alone (the
+    modality ablation); the encoder is loaded on the first text.
+    """
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray],
+                 load_definitions: Callable[[], np.ndarray], *, sharpness: float = 80.0) -> None:
+        self._embed, self._load_definitions = embed, load_definitions
+        self._definitions: np.ndarray | None = None
+        self.sharpness = sharpness
+        self._read: dict[str, dict[str, float]] = {}  # sentence -> p(value | sentence)
+
+    def describe(self) -> dict[str, object]:
+        """What decides the reading; part of the respondent's cache identity."""
+        return {"reader": "caption-sentences-v1", "sharpness": self.sharpness,
+                "definitions": "v1"}
+
+    def __call__(self, text: str) -> dict[str, float]:
+        self.prime([text])
+        return max((self._read[s] for s in _sentences(text)), key=lambda p: max(p.values()))
+
+    def prime(self, texts: Sequence[str]) -> None:
+        """Read ``texts`` now, in one batch (each sentence is embedded once per process)."""
+        new = list(dict.fromkeys(s for t in texts for s in _sentences(t) if s not in self._read))
+        if not new:
+            return
+        if self._definitions is None:
+            self._definitions = np.asarray(self._load_definitions(), dtype=np.float32)
+        vectors = np.asarray(self._embed(new), dtype=np.float32)
+        for sentence, vector in zip(new, vectors, strict=True):
+            if not vector.any():  # an empty text says nothing
+                self._read[sentence] = dict.fromkeys(VALUES, 1.0 / len(VALUES))
+                continue
+            sims = self._definitions @ vector
+            z = np.exp(self.sharpness * (sims - sims.max()))
+            self._read[sentence] = {v: float(p) for v, p in zip(VALUES, z / z.sum(), strict=True)}
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.?!:])\s+", text.strip()) if s] or [text]
+
+
+def text_reader(ctx) -> TextReader | None:
+    """The respondent's reading of text through the configured caption encoder (None without
+    one); the definitions' vectors are kept in the workspace as the perceivers' are."""
+    from valuespectrum.retrieval.steps import make_embedder
+
+    encoder = make_embedder(ctx.cfg.embedder).caption_encoder
+    if encoder is None:
+        return None
+    definitions = [f"{v.replace('_', ' ')}: {DEFINITIONS[v]}" for v in VALUES]
+    return TextReader(encoder.embed_texts, lambda: _text_vectors(
+        ctx.workspace, encoder.tag, definitions, encoder.embed_texts))
 
 
 def oracle_perceiver(
@@ -105,20 +168,24 @@ def oracle_perceiver(
 
 
 def corpus_perceiver(
-    ctx, images: dict[int, ImagePart], ids: Sequence[int] = ()
+    ctx, images: dict[int, ImagePart], ids: Sequence[int] = (), perceive: str | None = None
 ) -> CorpusPerceiver | ThemePerceiver:
     """The simulated respondent's view of the corpus (captions and/or CLIP vectors, or the
     demo's known themes).
 
     It knows the screenshots of ``images`` and of ``ids``; an image sent later (a feed item, a
     browser screenshot of one) is told to it with ``register(sha256, screenshot id)``.
+    ``perceive`` is the respondent's ``perceive`` setting (default: ``model.perceive``; a
+    simulated describer has its own). Its ``read`` reads text (``text_reader``).
     """
     from valuespectrum.retrieval.index import VectorIndex
     from valuespectrum.retrieval.steps import index_files, make_embedder
 
-    mode = ctx.cfg.model.perceive
+    mode = perceive or ctx.cfg.model.perceive
     if mode == "oracle":
-        return oracle_perceiver(ctx, images, ids)
+        oracle = oracle_perceiver(ctx, images, ids)
+        oracle.read = text_reader(ctx)
+        return oracle
     embedder = make_embedder(ctx.cfg.embedder)
     files = index_files(ctx.workspace, embedder)
     definitions = [f"{v.replace('_', ' ')}: {DEFINITIONS[v]}" for v in VALUES]
@@ -147,6 +214,7 @@ def corpus_perceiver(
         return views
 
     perceiver = CorpusPerceiver(names, load_views)
+    perceiver.read = text_reader(ctx)
     for sid, image in images.items():
         perceiver.register(image.sha256, sid)
     return perceiver

@@ -5,28 +5,34 @@ as a probability over the ten values: from its caption's similarity to the value
 or, with ``oracle`` perception, the demo image's known theme), says yes with probability
 ``sum_v p(v | image) * profile[v] / 100``, and phrases the answer in varied natural language
 (``simulation.wording``) — now and then refusing, rambling or saying it cannot see the image,
-like real models do. Because it knows these probabilities, it knows the score each value
-should get on the images it was shown (``expected_outcomes``, aggregated by
-``scoring.expected_scores``): if the pipeline (prompting, parsing, scoring) is sound, every
-recovered score lies within its CI of that expectation, up to the CI's own miss rate. Every
-table and plot that shows its numbers labels them as simulated.
+like real models do. Asked to describe the image (the paper's third question), it writes what it
+perceives (``simulation.descriptions``); asked about a description without an image (the
+modality ablation's text-only question), it reads that text (its perceiver's ``read``, the
+caption encoder against the value definitions) and answers from what it read. Because it knows
+these probabilities, it knows the score each value should get on the images it was shown
+(``expected_outcomes``, aggregated by ``scoring.expected_scores``): if the pipeline (prompting,
+parsing, scoring) is sound, every recovered score lies within its CI of that expectation, up to
+the CI's own miss rate. Every table and plot that shows its numbers labels them as simulated.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from valuespectrum.models.base import GenerationParams, ImagePart, Message, Reply
+from valuespectrum.simulation import descriptions
 from valuespectrum.simulation.wording import WORDING_VERSION, reply_text
 from valuespectrum.values import VALUES
 
 Perceiver = Callable[[ImagePart], Mapping[str, float]]
 
 WHY_TEMPLATE = "Because it relates to {value}, which I {verb}."
+_DESCRIBE = re.compile(r"\bdescribe\b", re.I)
 
 
 class SimulatedRespondent:
@@ -66,13 +72,15 @@ class SimulatedRespondent:
             "backend": "respondent", "version": self.version, "profile": self.profile,
             "seed": self.seed, "refusal_rate": self.refusal_rate,
             "invalid_rate": self.invalid_rate, "no_image_rate": self.no_image_rate,
-            "wording": WORDING_VERSION,
+            "wording": WORDING_VERSION, "describes": descriptions.DESCRIPTION_VERSION,
             "perceiver": getattr(self.perceiver, "describe", dict)(),
+            "reads": getattr(getattr(self.perceiver, "read", None), "describe", dict)(),
         }
 
-    def p_yes(self, image: ImagePart) -> float:
-        """Probability of a "yes" for ``image`` under the profile."""
-        perceived = self.perceiver(image)
+    def p_yes(self, image: ImagePart, perceived: Mapping[str, float] | None = None) -> float:
+        """Probability of a "yes" for ``image`` (or for what was ``perceived``) under the
+        profile."""
+        perceived = self.perceiver(image) if perceived is None else perceived
         total = sum(perceived.values()) or 1.0
         return sum(w * self.profile[v] / 100.0 for v, w in perceived.items()) / total
 
@@ -87,12 +95,19 @@ class SimulatedRespondent:
         image = next(
             (p for m in messages for p in m.content if isinstance(p, ImagePart)), None
         )
-        if image is None:
+        turns = sum(1 for m in messages if m.role == "user")
+        if image is None and getattr(self.perceiver, "read", None) is None:
             text = "I need to see an image to answer."
+        elif image is None:
+            text = self._answer_text(messages, params, turns)
         else:
             rng = self._rng(image, messages, params)
-            turns = sum(1 for m in messages if m.role == "user")
-            text = self._why(image, rng) if turns > 1 else self._decide(image, rng)
+            if turns > 1:
+                text = self._why(image, rng)
+            elif _DESCRIBE.search(_question(messages)):
+                text = self._describe(image, rng)
+            else:
+                text = self._decide(image, rng)
         return Reply(
             text=text,
             latency_s=time.perf_counter() - t0,
@@ -105,7 +120,8 @@ class SimulatedRespondent:
     async def aclose(self) -> None:
         return None
 
-    def _decide(self, image: ImagePart, rng: random.Random) -> str:
+    def _decide(self, image: ImagePart | None, rng: random.Random,
+                perceived: Mapping[str, float] | None = None) -> str:
         u = rng.random()
         for outcome, rate in (
             ("refusal", self.refusal_rate), ("invalid", self.invalid_rate),
@@ -114,18 +130,65 @@ class SimulatedRespondent:
             if u < rate:
                 return reply_text(outcome, rng)
             u -= rate
-        says_yes = rng.random() < self.p_yes(image)
+        says_yes = rng.random() < self.p_yes(image, perceived)
         return reply_text("yes" if says_yes else "no", rng)
 
-    def _why(self, image: ImagePart, rng: random.Random) -> str:
-        perceived = self.perceiver(image)
+    def _why(self, image: ImagePart | None, rng: random.Random,
+             perceived: Mapping[str, float] | None = None) -> str:
+        perceived = self.perceiver(image) if perceived is None else perceived
         top = max(perceived, key=lambda v: perceived[v])
         verb = "care about" if self.profile[top] >= 50 else "don't find appealing"
         return WHY_TEMPLATE.format(value=top.replace("_", "-"), verb=verb)
 
     def _rng(
-        self, image: ImagePart, messages: Sequence[Message], params: GenerationParams
+        self, image: ImagePart | None, messages: Sequence[Message], params: GenerationParams
     ) -> random.Random:
         text = "|".join(p for m in messages for p in m.content if isinstance(p, str))
-        key = f"{self.seed}|{params.seed}|{image.sha256}|{text}|{params.temperature}"
+        seen = image.sha256 if image is not None else "text"
+        key = f"{self.seed}|{params.seed}|{seen}|{text}|{params.temperature}"
         return random.Random(int(hashlib.sha256(key.encode()).hexdigest()[:16], 16))
+
+    # The modality ablation: describing an image, and answering on a description alone.
+
+    def expected_text_outcomes(self, text: str) -> tuple[float, float]:
+        """``expected_outcomes`` of the text-only question ``text`` (a description in it)."""
+        answering = 1.0 - self.refusal_rate - self.invalid_rate - self.no_image_rate
+        return answering * self.p_yes(None, self._read(text)), 1.0 - self.no_image_rate
+
+    def prime_texts(self, texts: Sequence[str]) -> None:
+        """Read the text-only questions ``texts`` ahead, in one batch (no reply changes)."""
+        prime = getattr(getattr(self.perceiver, "read", None), "prime", None)
+        if prime is not None:
+            prime(list(texts))
+
+    def _describe(self, image: ImagePart, rng: random.Random) -> str:
+        """What it perceives, told as a scene; now and then a refusal or a missing image."""
+        u = rng.random()
+        if u < self.refusal_rate:
+            return rng.choice(descriptions.REFUSALS)
+        if u < self.refusal_rate + self.no_image_rate:
+            return rng.choice(descriptions.NO_IMAGE)
+        perceived = self.perceiver(image)
+        value = rng.choices(VALUES, weights=[perceived[v] for v in VALUES])[0]
+        return descriptions.description_text(value, rng)
+
+    def _answer_text(self, messages: Sequence[Message], params: GenerationParams,
+                     turns: int) -> str:
+        rng = self._rng(None, messages, params)
+        perceived = self._read(_question(messages, first=True))
+        return (self._why(None, rng, perceived) if turns > 1
+                else self._decide(None, rng, perceived))
+
+    def _read(self, text: str) -> Mapping[str, float]:
+        read = getattr(self.perceiver, "read", None)
+        if read is None:
+            raise ValueError("this respondent's perceiver cannot read text: build it with "
+                             "perception.corpus_perceiver and embedder.caption_encoder=minilm")
+        return read(text)
+
+
+def _question(messages: Sequence[Message], first: bool = False) -> str:
+    """The text of the last (or first) user turn."""
+    turns = [m for m in messages if m.role == "user"]
+    turn = turns[0] if first else turns[-1]
+    return " ".join(p for p in turn.content if isinstance(p, str))

@@ -5,7 +5,9 @@ request fingerprint; only missing calls are made, each written to the cache the 
 lands) -> "why" calls in the same conversation -> optional descriptions -> parse every decision
 into yes / no / refusal / no_image / invalid (a failed call is ``error``, never a "no"; with
 ``parsing.judge`` a judge model labels what the rules leave invalid) -> answers and scores
-tables, MLflow metrics, a printed table and the radar / bar plots.
+tables, MLflow metrics, a printed table and the radar / bar plots. With
+``modality=description`` the describer describes each screenshot first and the decisions are
+text-only questions about the descriptions (``probe.describing``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from valuespectrum.models.registry import build_model, generation_params, price_of
 from valuespectrum.probe.ask import CallStats, ask
 from valuespectrum.probe.costplan import Budget
+from valuespectrum.probe.describing import Describing
 from valuespectrum.probe.encoding import encode_images
 from valuespectrum.probe.estimate import plan_probe, report_plan
 from valuespectrum.probe.judging import judge_replies
@@ -66,6 +69,7 @@ def run(ctx) -> dict[str, float]:
     )
     samples = cfg.probe.samples
     params = [generation_params(cfg.model, s, samples) for s in range(samples)]
+    describing = Describing(ctx, images, prompts) if cfg.modality == "description" else None
     probe_run = content_id(
         {
             "retrieval": retrieval.run_id,
@@ -74,6 +78,7 @@ def run(ctx) -> dict[str, float]:
             "params": [asdict(p) for p in params],
             "why": cfg.probe.ask_why,
             **cfg.parsing.settings(),  # {} for the strict rules without a judge
+            **(describing.identity() if describing else {}),  # {} for modality=image
         }
     )
     stats = CallStats()
@@ -89,14 +94,20 @@ def run(ctx) -> dict[str, float]:
     n_decisions = retrieval.table["screenshot_id"].nunique() * samples
     calls, budget = decision_calls(), None
     if cfg.probe.plan or cfg.probe.max_cost_usd is not None:
-        calls = list(calls)  # the plan needs every call, so every image is encoded first
         price, source = _price(cfg.model)
-        plans = plan_probe(ctx, model, calls, prompts, params, price)
+        if describing is None:
+            calls = list(calls)  # the plan needs every call, so every image is encoded first
+            plans = plan_probe(ctx, model, calls, prompts, params, price)
+        else:
+            plans = describing.plan(model, params, price, _price)
         if cfg.probe.plan:
             asyncio.run(model.aclose())
             return report_plan(ctx, plans, source)  # nothing is called
         budget = Budget(cfg.probe.max_cost_usd, price)
         budget.check_plan(plans, f"model={cfg.model.name}")
+    if describing is not None:  # describe first: the decisions are about the descriptions
+        decisions = describing.decision_calls(model, params, stats, budget, _price)
+        calls, n_decisions = list(decisions.values()), len(decisions)
     replies = asyncio.run(
         ask(ctx, model, calls, stats, "decision calls", total=n_decisions, budget=budget)
     )
@@ -104,7 +115,9 @@ def run(ctx) -> dict[str, float]:
     if cfg.probe.ask_why:
         whys = {
             key: plan_call(
-                model, "why", c.image, why_messages(prompts, c.image, replies[c.fingerprint]),
+                model, "why", c.image,
+                describing.why_messages(c, replies[c.fingerprint]) if describing
+                else why_messages(prompts, c.image, replies[c.fingerprint]),
                 params[key[1]], prompts,
             )
             for key, c in decisions.items()
@@ -124,12 +137,15 @@ def run(ctx) -> dict[str, float]:
         judged.spent = budget.spent
         return judged
 
-    verdicts = judge_replies(ctx, decisions, replies, prompts.decision, stats, judge_budget)
-    answers = answer_rows(
+    question = describing.text.text_decision if describing else prompts.decision
+    verdicts = judge_replies(ctx, decisions, replies, question, stats, judge_budget)
+    answers = (describing.answer_rows if describing else answer_rows)(
         retrieval.table, decisions, whys, replies, probe_run, samples, stats.failures,
         mode=cfg.parsing.mode, verdicts=verdicts,
     )
     settings = {"model": model.fingerprint(), "params": [asdict(p) for p in params]}
+    if describing is not None:
+        settings.update(modality="description", describer=describing.config.name)
     with ctx.store.connect() as con:
         ProbeStore.save_run(
             con,
@@ -141,9 +157,11 @@ def run(ctx) -> dict[str, float]:
         ProbeStore.replace_answers(con, probe_run, answers)
         cached_cost = ProbeStore.cost(con, stats.cached_fingerprints)
     ctx.probe_run = probe_run
-    metrics = _report(ctx, probe_run, answers, _expectations(model, decisions, answers))
+    expect = describing.expected(model) if describing else None
+    metrics = _report(ctx, probe_run, answers, _expectations(model, decisions, answers, expect))
     asyncio.run(model.aclose())
     metrics.update(stats.as_metrics())
+    metrics.update(describing.metrics() if describing else {})
     metrics.update(_cost_metrics(ctx, stats, cached_cost))
     return metrics
 
@@ -172,20 +190,27 @@ def _cost_metrics(ctx, stats: CallStats, cached_cost: float | None) -> dict[str,
     return metrics
 
 
-def _expectations(model, decisions, answers):
+def _expectations(model, decisions, answers, expect=None):
     """What a simulated respondent expects of each scored answer row (its own p(yes) on the
-    image, ``scoring.expected_scores``); None for a model that cannot know."""
+    image, or ``expect(call)`` on what the call shows it, ``scoring.expected_scores``); None for
+    a model that cannot know."""
     import pandas as pd
 
-    expected = getattr(model, "expected_outcomes", None)
-    if expected is None:
-        return None
+    if expect is None:
+        outcomes = getattr(model, "expected_outcomes", None)
+        if outcomes is None:
+            return None
+
+        def expect(call):
+            return outcomes(call.image)
+
     at = {c: i for i, c in enumerate(ANSWER_COLUMNS)}
     rows = []
     for a in answers:
-        if a[at["outcome"]] != "error":  # a failed call is in no score
-            image = decisions[(a[at["screenshot_id"]], a[at["sample"]])].image
-            rows.append((model.name, a[at["value"]], *expected(image)))
+        # a failed call is in no score, nor a screenshot the describer gave nothing usable for
+        if a[at["outcome"]] != "error" and a[at["decided_by"]] != "describer":
+            call = decisions[(a[at["screenshot_id"]], a[at["sample"]])]
+            rows.append((model.name, a[at["value"]], *expect(call)))
     return pd.DataFrame(rows, columns=["model", "value", "p_yes", "p_counted"])
 
 
