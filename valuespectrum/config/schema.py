@@ -24,6 +24,7 @@ from valuespectrum.config.probe import (
     ProbeConfig,
     PromptsConfig,
     ScoringConfig,
+    check_axes,
     refuse_moved_keys,
     versioned,
 )
@@ -134,6 +135,7 @@ class Config:
             "scoring", "plots", "parsing",
         ):
             getattr(self, name).check()
+        check_axes(self.probe, self.prompts)
         samples, temperature = self.probe.samples, self.model.generation.temperature
         _require(
             samples == 1 or temperature > 0,

@@ -14,6 +14,7 @@ table and plot that shows its numbers labels them as simulated.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import time
@@ -21,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from valuespectrum.models.base import GenerationParams, ImagePart, Message, Reply
+from valuespectrum.simulation.questions import AnswerEffects, read_question
 from valuespectrum.simulation.wording import WORDING_VERSION, reply_text
 from valuespectrum.values import VALUES
 
@@ -48,6 +50,7 @@ class SimulatedRespondent:
         invalid_rate: float = 0.02,
         no_image_rate: float = 0.01,
         version: str = "respondent-v2",
+        effects: AnswerEffects | None = None,
     ) -> None:
         missing = [v for v in VALUES if v not in profile]
         if missing:
@@ -60,6 +63,7 @@ class SimulatedRespondent:
         self.invalid_rate = invalid_rate
         self.no_image_rate = no_image_rate
         self.version = version
+        self.effects = effects or AnswerEffects()
 
     def fingerprint(self) -> dict[str, Any]:
         return {
@@ -68,19 +72,25 @@ class SimulatedRespondent:
             "invalid_rate": self.invalid_rate, "no_image_rate": self.no_image_rate,
             "wording": WORDING_VERSION,
             "perceiver": getattr(self.perceiver, "describe", dict)(),
+            # only when set, so the cache keys of a respondent without effects stay as they were
+            **({"effects": dataclasses.asdict(self.effects)} if self.effects else {}),
         }
 
-    def p_yes(self, image: ImagePart) -> float:
-        """Probability of a "yes" for ``image`` under the profile."""
+    def p_yes(self, image: ImagePart, question: str = "") -> float:
+        """Probability of a "yes" to ``question`` about ``image``: its p(like) under the profile,
+        through the answering effects (``simulation.questions``; none by default)."""
         perceived = self.perceiver(image)
         total = sum(perceived.values()) or 1.0
-        return sum(w * self.profile[v] / 100.0 for v, w in perceived.items()) / total
+        p_like = sum(w * self.profile[v] / 100.0 for v, w in perceived.items()) / total
+        return self.effects.p_yes(p_like, read_question(question)) if question else p_like
 
-    def expected_outcomes(self, image: ImagePart) -> tuple[float, float]:
-        """(p of a "yes" reply, p that the reply enters a score) for ``image``: a refusal or an
-        unclear reply counts as "not yes", a reply without the image is not counted."""
+    def expected_outcomes(self, image: ImagePart, question: str = "") -> tuple[float, ...]:
+        """(p of a "yes" reply, p of a "no" reply, p that the reply enters a score) to
+        ``question`` about ``image``: a refusal or an unclear reply is neither, a reply without
+        the image is not counted."""
         answering = 1.0 - self.refusal_rate - self.invalid_rate - self.no_image_rate
-        return answering * self.p_yes(image), 1.0 - self.no_image_rate
+        p = self.p_yes(image, question)
+        return answering * p, answering * (1.0 - p), 1.0 - self.no_image_rate
 
     async def achat(self, messages: Sequence[Message], params: GenerationParams) -> Reply:
         t0 = time.perf_counter()
@@ -92,7 +102,8 @@ class SimulatedRespondent:
         else:
             rng = self._rng(image, messages, params)
             turns = sum(1 for m in messages if m.role == "user")
-            text = self._why(image, rng) if turns > 1 else self._decide(image, rng)
+            question = " ".join(p for p in messages[-1].content if isinstance(p, str))
+            text = self._why(image, rng) if turns > 1 else self._decide(image, rng, question)
         return Reply(
             text=text,
             latency_s=time.perf_counter() - t0,
@@ -105,7 +116,7 @@ class SimulatedRespondent:
     async def aclose(self) -> None:
         return None
 
-    def _decide(self, image: ImagePart, rng: random.Random) -> str:
+    def _decide(self, image: ImagePart, rng: random.Random, question: str) -> str:
         u = rng.random()
         for outcome, rate in (
             ("refusal", self.refusal_rate), ("invalid", self.invalid_rate),
@@ -114,7 +125,7 @@ class SimulatedRespondent:
             if u < rate:
                 return reply_text(outcome, rng)
             u -= rate
-        says_yes = rng.random() < self.p_yes(image)
+        says_yes = rng.random() < self.p_yes(image, question)
         return reply_text("yes" if says_yes else "no", rng)
 
     def _why(self, image: ImagePart, rng: random.Random) -> str:
