@@ -59,6 +59,13 @@ def score_answers(
                                mae_expected=_mae(profile, expected))  # fmt: skip
 
 
+def with_checks(result: ProbeScores, checks) -> ProbeScores:
+    """``result`` with the robustness checks (``checks.CHECK_COLUMNS``, NaN where not run)
+    as columns of its scores table."""
+    scores = result.scores.merge(checks.per_value, on="value", how="left")
+    return dataclasses.replace(result, scores=scores)
+
+
 def _mae(profile: Mapping[str, float], other: Mapping[str, float]) -> float:
     shared = [v for v in profile if v in other and profile[v] == profile[v]]
     return sum(abs(profile[v] - other[v]) for v in shared) / len(shared) if shared else float("nan")
