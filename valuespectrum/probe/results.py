@@ -62,7 +62,11 @@ def score_answers(
 def with_checks(result: ProbeScores, checks) -> ProbeScores:
     """``result`` with the robustness checks (``checks.CHECK_COLUMNS``, NaN where not run)
     as columns of its scores table."""
-    scores = result.scores.merge(checks.per_value, on="value", how="left")
+    from valuespectrum.probe.checks import CHECK_COLUMNS
+
+    scores, measured = result.scores.copy(), checks.per_value.set_index("value")
+    for column in CHECK_COLUMNS:
+        scores[column] = scores["value"].map(measured[column]).astype(float)
     return dataclasses.replace(result, scores=scores)
 
 
