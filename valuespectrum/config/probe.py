@@ -38,7 +38,7 @@ class PromptsConfig:
     describe: str = MISSING  # question 3, a separate conversation (probe.describe=true)
     # The reverse-keyed decision (probe.keying=reverse|both): a "yes" means the viewer would
     # scroll past. Not part of ProbePrompts' fingerprint: forward cache keys stay as they were.
-    reverse: str = ""
+    reverse: str = MISSING  # may be '' (then probe.keying=reverse|both is refused)
 
     def check(self) -> None:
         _require(bool(self.version.strip()), "prompts.version is empty; give the wording an id")
