@@ -169,3 +169,11 @@ def test_default_axes_keep_the_forward_calls_when_more_are_asked(small_demo, tmp
 def test_bad_axis_settings_stop_before_any_work(overrides, message) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", "\\(").replace(")", "\\)")):
         compose(overrides)
+
+
+def test_the_plan_counts_every_variant_and_a_why_after_forward_decisions_only(small_demo, tmp_path):
+    plan = _probe(small_demo, tmp_path / "out", "probe.plan=true", "probe.ask_why=true",
+                  "probe.keying=both", "probe.answer_order=counterbalanced")  # fmt: skip
+    decisions = plan["usage/probe/plan/decision/calls"]
+    assert decisions > 0 and plan["usage/probe/plan/why/calls"] == decisions / 2
+    assert _rows(small_demo, "SELECT count(*) FROM responses") == [(0,)]  # nothing was called

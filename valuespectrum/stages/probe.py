@@ -105,7 +105,9 @@ def run(ctx) -> dict[str, float]:
     if cfg.probe.plan or cfg.probe.max_cost_usd is not None:
         calls = list(calls)  # the plan needs every call, so every image is encoded first
         price, source = _price(cfg.model)
-        plans = plan_probe(ctx, model, calls, prompts, params, price)
+        quiet = replace(prompts, system=prompts.system if axes.system_prompt else "")
+        plans = plan_probe(ctx, model, calls, quiet, params, price,
+                           [c for key, c in decisions.items() if key[3] == "forward"])
         if cfg.probe.plan:
             asyncio.run(model.aclose())
             return report_plan(ctx, plans, source)  # nothing is called
