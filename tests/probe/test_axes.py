@@ -115,3 +115,17 @@ def test_every_preset_carries_what_every_axis_needs() -> None:
         assert not read_question(spec["decision"]).reverse, name
     readme = (CONF_DIR.parent / "README.md").read_text()
     assert all(f"`{name}`" in readme for name in paraphrases)
+
+
+def test_every_preset_composes_with_every_axis_moved() -> None:
+    from valuespectrum.cli import compose
+
+    for name in PRESETS:
+        cfg = compose([f"prompts={name}", "probe.keying=both", "probe.system_prompt=false",
+                       "probe.answer_order=counterbalanced", "probe.image=blank"])  # fmt: skip
+        assert cfg.prompts.version == f"{name}-v1"
+    reworded = compose(["probe.keying=reverse", "prompts.reverse='Would you skip it? (Yes or No)'"])
+    assert reworded.prompts.version == "paper-v1"  # the forward calls keep their cache keys
+    ids = {repr(Axes.of(c.probe, c.prompts).run_identity()) for c in (
+        reworded, compose(["probe.keying=reverse"]))}  # fmt: skip
+    assert len(ids) == 2  # but the run is another one

@@ -18,7 +18,9 @@ from valuespectrum.config.errors import one_of as _one_of
 from valuespectrum.config.errors import require as _require
 from valuespectrum.config.presets import load_preset, versioned_preset
 
-WORDING: tuple[str, ...] = ("system", "decision", "why", "describe", "reverse")
+# The pieces whose rewording gets a ``+custom-<hash>`` version. Not ``reverse``: its text is in
+# its own calls' keys and in the probe run's id, so rewording it keeps the forward cache.
+WORDING: tuple[str, ...] = ("system", "decision", "why", "describe")
 # The probe's robustness axes (README "Robustness axes"): the order the options are named in,
 # which way the question is keyed, the system turn, and the blank-image control.
 ANSWER_ORDERS: tuple[str, ...] = ("yes_first", "no_first", "counterbalanced")
