@@ -49,6 +49,10 @@ class Axes:
     def orders(self) -> tuple[str, ...]:
         return ORDERS if self.answer_order == "counterbalanced" else (self.answer_order,)
 
+    def framed(self, prompts: ProbePrompts) -> ProbePrompts:
+        """``prompts`` with the system turn this job sends (none with ``system_prompt=false``)."""
+        return prompts if self.system_prompt else replace(prompts, system="")
+
     def variants(self, prompts: ProbePrompts) -> dict[tuple[str, str], ProbePrompts]:
         """(answer order, keying) -> the wording asked. ``yes_first`` keeps the wording as
         written; another order swaps its option pair (the config refused a wording without)."""
@@ -58,9 +62,7 @@ class Axes:
                 text = prompts.decision if keying == "forward" else self.reverse
                 if self.answer_order != "yes_first":
                     text = with_order(text, order)
-                out[(order, keying)] = replace(
-                    prompts, decision=text, system=prompts.system if self.system_prompt else ""
-                )
+                out[(order, keying)] = replace(self.framed(prompts), decision=text)
         return out
 
     def row_orders(self, table: pd.DataFrame) -> list[str]:

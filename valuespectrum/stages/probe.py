@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 from valuespectrum.models.registry import build_model, generation_params, price_of
@@ -105,8 +105,7 @@ def run(ctx) -> dict[str, float]:
     if cfg.probe.plan or cfg.probe.max_cost_usd is not None:
         calls = list(calls)  # the plan needs every call, so every image is encoded first
         price, source = _price(cfg.model)
-        quiet = replace(prompts, system=prompts.system if axes.system_prompt else "")
-        plans = plan_probe(ctx, model, calls, quiet, params, price,
+        plans = plan_probe(ctx, model, calls, axes.framed(prompts), params, price,
                            [c for key, c in decisions.items() if key[3] == "forward"])
         if cfg.probe.plan:
             asyncio.run(model.aclose())
@@ -125,14 +124,13 @@ def run(ctx) -> dict[str, float]:
                 params[key[1]], prompts,
             )
             for key, c in decisions.items()
-            if c.fingerprint in replies and key[3] == "forward"  # "why" follows a like only
+            if c.fingerprint in replies and key[3] == "forward"  # after forward decisions only
         }
         asyncio.run(ask(ctx, model, list(whys.values()), stats, "why calls", budget=budget))
     if cfg.probe.describe:
         described = [
-            plan_call(model, "describe", shown(img), describe_messages(quiet, shown(img)),
-                      params[0], prompts)
-            for quiet in [replace(prompts, system=prompts.system if axes.system_prompt else "")]
+            plan_call(model, "describe", shown(img),
+                      describe_messages(axes.framed(prompts), shown(img)), params[0], prompts)
             for _, img in images
         ]
         asyncio.run(ask(ctx, model, described, stats, "describe calls", budget=budget))
