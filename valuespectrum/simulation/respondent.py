@@ -8,7 +8,10 @@ or, with ``oracle`` perception, the demo image's known theme), says yes with pro
 like real models do. Because it knows these probabilities, it knows the score each value
 should get on the images it was shown (``expected_outcomes``, aggregated by
 ``scoring.expected_scores``): if the pipeline (prompting, parsing, scoring) is sound, every
-recovered score lies within its CI of that expectation, up to the CI's own miss rate. Every
+recovered score lies within its CI of that expectation, up to the CI's own miss rate. It reads
+the question it is asked (``simulation.questions``: reverse-keyed or not, the option named
+first) and can be given known answering effects (acquiescence, order bias, wording
+sensitivity; none by default), which its expectations include. Every
 table and plot that shows its numbers labels them as simulated.
 """
 
