@@ -10,7 +10,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "valuespectrum"
 # Science code: pure logic a reader can trust without knowing where data lives.
 SCIENCE = ("probe/prompts.py", "probe/parsing.py", "probe/lexicon.py", "probe/judge.py",
            "probe/plan.py", "probe/costplan.py", "probe/scoring.py", "probe/results.py",
-           "probe/summary.py", "stats/", "induce/")
+           "probe/summary.py", "probe/options.py", "probe/axes.py", "probe/checks.py", "stats/",
+           "induce/")
 FORBIDDEN_FOR_SCIENCE = ("valuespectrum.store", "valuespectrum.tracking", "valuespectrum.stages",
                          "valuespectrum.runner", "mlflow", "duckdb")
 

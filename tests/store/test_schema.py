@@ -104,3 +104,36 @@ def test_scores_from_before_the_interval_columns_gain_them_and_keep_their_rows(t
         names = [d[0] for d in con.execute("SELECT * FROM scores LIMIT 0").description]
     assert got == [(True, 40.0, None, None), (False, 45.0, "two_stage", 11.1)]
     assert names[-len(SCORES_ADDED):] == [name for name, _ in SCORES_ADDED]
+
+
+# The answers table as workspaces made before the keying axis have it.
+OLD_ANSWERS = """CREATE TABLE answers (
+    probe_run VARCHAR NOT NULL, value VARCHAR NOT NULL, keyword VARCHAR NOT NULL,
+    rank INTEGER NOT NULL, sample INTEGER NOT NULL, screenshot_id BIGINT NOT NULL,
+    fingerprint VARCHAR NOT NULL, outcome VARCHAR NOT NULL, parse_reason VARCHAR NOT NULL,
+    why_fingerprint VARCHAR,
+    PRIMARY KEY (probe_run, value, keyword, rank, sample)
+)"""
+
+
+def test_old_answers_are_kept_as_forward_keyed_and_reverse_ones_fit_beside_them(tmp_path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with duckdb.connect(str(ws / DB_NAME)) as con:
+        con.execute(OLD_ANSWERS)
+        con.execute("INSERT INTO answers VALUES ('run1', 'power', 'kw', 1, 0, 7, 'fp', 'yes', "
+                    "'yes', NULL)")
+    with Store(ws).connect() as con:
+        got = con.execute("SELECT probe_run, outcome, decided_by, answer_order, keying "
+                          "FROM answers").fetchall()  # fmt: skip
+        assert got == [("run1", "yes", None, None, "forward")]
+        con.execute("INSERT INTO answers (probe_run, value, keyword, rank, sample, screenshot_id,"
+                    " fingerprint, outcome, parse_reason, answer_order, keying) VALUES ('run1',"
+                    " 'power', 'kw', 1, 0, 7, 'fp2', 'no', 'no', 'yes_first', 'reverse')")
+        pk = con.execute(
+            "SELECT constraint_text FROM duckdb_constraints() "
+            "WHERE table_name = 'answers' AND constraint_type = 'PRIMARY KEY'"
+        ).fetchone()[0]
+    assert "keying" in pk
+    with Store(ws).connect() as con:  # nothing left to migrate
+        assert con.execute("SELECT count(*) FROM answers").fetchone() == (2,)

@@ -18,6 +18,11 @@ from valuespectrum.config.parsing import named_model_config
 
 MODALITIES: tuple[str, ...] = ("image", "description")
 PLACEHOLDER = "{description}"
+# The probe's robustness axes at their defaults: the only setting modality=description runs.
+AXES_AT_DEFAULT: tuple[tuple[str, Any], ...] = (
+    ("answer_order", "yes_first"), ("keying", "forward"), ("system_prompt", True),
+    ("image", "screenshot"),
+)
 
 
 def describer_model_config(name: str, overrides: dict[str, Any] | None = None
@@ -53,6 +58,13 @@ def check_modality(cfg: Any) -> None:
         f"modality=description asks prompts.text_decision, which must hold {PLACEHOLDER} "
         f"(prompts={cfg.prompts.name} gives {text!r}); set prompts.text_decision=\"... "
         f"{PLACEHOLDER} ...\"",
+    )
+    moved = [f"probe.{k}={getattr(cfg.probe, k)}" for k, default in AXES_AT_DEFAULT
+             if getattr(cfg.probe, k) != default]
+    require(
+        not moved,
+        f"modality=description asks each description once, in the wording's own form; the "
+        f"robustness axes ({', '.join(moved)}) run with modality=image: drop them here",
     )
     require(
         not cfg.probe.describe,

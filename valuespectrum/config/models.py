@@ -178,6 +178,10 @@ class SimulatedModelConfig(ModelConfigBase):
     profile: dict[str, float] = MISSING  # its true % yes per value: all ten
     perceive: str = "caption"  # caption | clip | both | oracle (the demo image's known theme)
     generation: GenerationConfig = MISSING  # its sampling is part of the simulation: in YAML
+    # Known answering effects (points of p(yes); respondent.py): 0 = none, the defaults.
+    acquiescence: float = 0.0  # added to p(yes) of any question
+    order_bias: float = 0.0  # towards the option the question names first
+    wording_sensitivity: float = 0.0  # sd of a per-wording shift of p(like)
 
     @property
     def true_profile(self) -> dict[str, float] | None:
@@ -196,6 +200,11 @@ class SimulatedModelConfig(ModelConfigBase):
                 f"model.profile has unknown value {value!r}; use ids from {list(VALUES)}",
             )
             require(0 <= p <= 100, f"model.profile.{value}={p} must be a percentage 0..100")
+        for effect in ("acquiescence", "order_bias", "wording_sensitivity"):
+            points = getattr(self, effect)
+            require(-100 <= points <= 100 and (effect != "wording_sensitivity" or points >= 0),
+                    f"model.{effect}={points} must be points of p(yes) in [-100, 100]"
+                    " (wording_sensitivity >= 0), e.g. 15")  # fmt: skip
         missing = [v for v in VALUES if v not in self.profile]
         require(not missing, f"model={self.name}: model.profile must give all ten values "
                              f"(missing {', '.join(missing)})")

@@ -18,7 +18,14 @@ from valuespectrum.config.errors import one_of as _one_of
 from valuespectrum.config.errors import require as _require
 from valuespectrum.config.presets import load_preset, versioned_preset
 
+# The pieces whose rewording gets a ``+custom-<hash>`` version. Not ``reverse``: its text is in
+# its own calls' keys and in the probe run's id, so rewording it keeps the forward cache.
 WORDING: tuple[str, ...] = ("system", "decision", "why", "describe")
+# The probe's robustness axes (README "Robustness axes"): the order the options are named in,
+# which way the question is keyed, the system turn, and the blank-image control.
+ANSWER_ORDERS: tuple[str, ...] = ("yes_first", "no_first", "counterbalanced")
+KEYINGS: tuple[str, ...] = ("forward", "reverse", "both")
+IMAGES: tuple[str, ...] = ("screenshot", "blank")
 
 
 @dataclass
@@ -35,6 +42,9 @@ class PromptsConfig:
     # {description} stands for it. Not in WORDING: it never shapes an image-modality call, and
     # the text calls' cache keys hold its wording.
     text_decision: str = MISSING
+    # The reverse-keyed decision (probe.keying=reverse|both): a "yes" means the viewer would
+    # scroll past. Not part of ProbePrompts' fingerprint: forward cache keys stay as they were.
+    reverse: str = MISSING  # may be '' (then probe.keying=reverse|both is refused)
 
     def check(self) -> None:
         _require(bool(self.version.strip()), "prompts.version is empty; give the wording an id")
@@ -72,8 +82,17 @@ class ProbeConfig:
     n_boot: int = 2000
     plan: bool = False  # print calls, tokens, dollars and time per call kind; call nothing
     max_cost_usd: float | None = None  # refuse, or stop, a probe that would cost more
+    # Robustness axes: yes_first = as worded | no_first | counterbalanced (half of each
+    # keyword's images each way); forward | reverse | both; the system turn; screenshot | blank.
+    answer_order: str = "yes_first"
+    keying: str = "forward"
+    system_prompt: bool = True
+    image: str = "screenshot"
 
     def check(self) -> None:
+        _one_of("probe.answer_order", self.answer_order, ANSWER_ORDERS)
+        _one_of("probe.keying", self.keying, KEYINGS)
+        _one_of("probe.image", self.image, IMAGES)
         _require(self.samples >= 1, "probe.samples must be >= 1")
         _require(self.max_cost_usd is None or self.max_cost_usd > 0,
                  "probe.max_cost_usd must be > 0 (or null for no budget)")
@@ -87,6 +106,26 @@ class ProbeConfig:
                 len(self.image_size) == 2 and min(self.image_size) > 0,
                 "probe.image_size must be [width, height], e.g. [144, 256]",
             )
+
+
+def check_axes(probe: ProbeConfig, prompts: PromptsConfig) -> None:
+    """The wording must carry what the axes ask of it: a reverse-keyed question for
+    ``probe.keying=reverse|both``, and an explicit "(Yes or No)" pair for another order."""
+    from valuespectrum.probe.options import option_pair
+
+    asked = {"forward": ("decision",), "reverse": ("reverse",), "both": ("decision", "reverse")}
+    pieces = asked[probe.keying]
+    if "reverse" in pieces:
+        _require(bool(prompts.reverse.strip()),
+                 f"probe.keying={probe.keying} needs a reverse-keyed question, but prompts="
+                 f"{prompts.name} has none; set prompts.reverse=\"... Would you scroll past"
+                 f" this? (Yes or No)\" or probe.keying=forward")  # fmt: skip
+    if probe.answer_order != "yes_first":
+        for piece in pieces:
+            _require(option_pair(getattr(prompts, piece)) is not None,
+                     f"probe.answer_order={probe.answer_order} swaps the option pair, but"
+                     f" prompts.{piece} of prompts={prompts.name} names none; word it with"
+                     " \"(Yes or No)\" or use probe.answer_order=yes_first")  # fmt: skip
 
 
 def moved_key(key: str, value: object = "...") -> str | None:

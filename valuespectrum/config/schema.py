@@ -25,6 +25,7 @@ from valuespectrum.config.probe import (
     ProbeConfig,
     PromptsConfig,
     ScoringConfig,
+    check_axes,
     refuse_moved_keys,
     versioned,
 )
@@ -143,6 +144,7 @@ class Config:
         ):
             getattr(self, name).check()
         check_modality(self)
+        check_axes(self.probe, self.prompts)
         samples, temperature = self.probe.samples, self.model.generation.temperature
         _require(
             samples == 1 or temperature > 0,

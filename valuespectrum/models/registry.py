@@ -95,7 +95,7 @@ def build_model(
             processor_kwargs=cfg.processor_kwargs,
             model_kwargs=cfg.model_kwargs,
         )
-    from valuespectrum.simulation.respondent import SimulatedRespondent
+    from valuespectrum.simulation.respondent import AnswerEffects, SimulatedRespondent
 
     if perceiver is None:
         raise ValueError("the simulated respondent needs a perceiver factory")
@@ -105,6 +105,7 @@ def build_model(
         perceiver=perceiver(),
         seed=cfg.generation.seed or 0,
         version=cfg.model,
+        effects=AnswerEffects(cfg.acquiescence, cfg.order_bias, cfg.wording_sensitivity),
     )
 
 

@@ -81,8 +81,7 @@ class Describing:
         stand_in = "x" * (DEFAULT_OUTPUT_TOKENS["describe"] * CHARS_PER_TOKEN)
         decisions = [self._decision(model, c.image, cached.get(c.fingerprint, stand_in), p)
                      for c in calls.values() for p in params]
-        plans = plan_probe(self.ctx, model, decisions, self.prompts, params, price,
-                           why_of=self.why_messages)
+        plans = plan_probe(self.ctx, model, decisions, self.prompts, params, price)
         describer_price, source = price_of(self.config)
         described = plan_calls(self.ctx, self.config, "describe", list(calls.values()),
                                describer_price)
@@ -91,9 +90,11 @@ class Describing:
                                             assumptions=[*described.assumptions, note])]
 
     def decision_calls(self, model, params, stats: CallStats, budget: Budget | None,
-                       price_of: Price) -> dict[tuple[int, int], Call]:
+                       price_of: Price) -> dict[tuple[int, int, str, str], Call]:
         """Describe every screenshot (cached or asked), then plan the answerer's text-only
-        decision per (screenshot, sample) with a usable description."""
+        decision per (screenshot, sample) with a usable description, keyed as the probe keys
+        its decisions: (screenshot id, sample, answer order, keying), here always the wording's
+        own order, forward-keyed (config refuses the robustness axes with this modality)."""
         calls = self.describe_calls()
         held = None
         if budget is not None:  # the same limit and spending, at the describer's prices
@@ -116,7 +117,8 @@ class Describing:
                         "image or empty): they are not asked and not scored", missing,
                         len(calls))
         decisions = {
-            (sid, s): self._decision(model, calls[sid].image, d.text or "", p)
+            (sid, s, "yes_first", "forward"): self._decision(model, calls[sid].image,
+                                                             d.text or "", p)
             for sid, d in self.descriptions.items() if d.usable
             for s, p in enumerate(params)
         }
@@ -129,6 +131,7 @@ class Describing:
     def answer_rows(self, table, decisions, whys, replies, probe_run: str, samples: int,
                     failures, **reading) -> list[tuple]:
         """The answers: read as any decision where described, else the describer's row."""
+        reading.pop("row_orders", None)  # one order: the wording's own (see decision_calls)
         usable = {sid for sid, d in self.descriptions.items() if d.usable}
         described = table[table["screenshot_id"].astype(int).isin(usable)]
         fingerprints = {sid: c.fingerprint for sid, c in self.describe_calls().items()}
@@ -136,7 +139,7 @@ class Describing:
                              **reading),
                 *missing_rows(table, self.descriptions, fingerprints, probe_run, samples)]
 
-    def expected(self, model) -> Callable[[Call], tuple[float, float]] | None:
+    def expected(self, model) -> Callable[[Call], tuple[float, float, float]] | None:
         """A simulated answerer's expectation of a text decision (what it reads in it)."""
         expect = getattr(model, "expected_text_outcomes", None)
         if expect is None:

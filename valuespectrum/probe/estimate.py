@@ -9,7 +9,7 @@ import io
 import logging
 from collections.abc import Sequence
 
-from valuespectrum.models.base import ChatModel, ImagePart
+from valuespectrum.models.base import ChatModel, ImagePart, Message
 from valuespectrum.probe.costplan import (
     CHARS_PER_TOKEN,
     DEFAULT_OUTPUT_TOKENS,
@@ -23,7 +23,7 @@ from valuespectrum.probe.costplan import (
     total_cost,
 )
 from valuespectrum.probe.plan import Call, plan_call
-from valuespectrum.probe.prompts import describe_messages, why_messages
+from valuespectrum.probe.prompts import describe_messages
 from valuespectrum.store import ProbeStore
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,10 @@ def _planned(call: Call, kind: str, sizes: dict[str, tuple[int, int]], extra_cha
 
 
 def plan_probe(ctx, model: ChatModel, decisions: Sequence[Call], prompts, params,
-               price: tuple[float, float] | None, why_of=None) -> list[KindPlan]:
-    """The plan of every call kind this probe makes, given its ``decisions``. ``why_of(call,
-    reply)`` gives the "why" conversation of a decision (default: about its image)."""
+               price: tuple[float, float] | None,
+               asked_why: Sequence[Call] | None = None) -> list[KindPlan]:
+    """The plan of every call kind this probe makes, given its ``decisions`` (of which
+    ``asked_why``, default all, are followed by a "why" in their own conversation)."""
     cfg = ctx.cfg
     sizes: dict[str, tuple[int, int]] = {}
     with ctx.store.connect() as con:
@@ -62,11 +63,11 @@ def plan_probe(ctx, model: ChatModel, decisions: Sequence[Call], prompts, params
                       if c.fingerprint not in replies])}
     if cfg.probe.ask_why:
         known, unknown = [], []
-        for c in decisions:  # a new decision's "why" quotes a reply not yet given
-            reply = replies.get(c.fingerprint, "")
-            messages = (why_messages(prompts, c.image, reply) if why_of is None
-                        else why_of(c, reply))
-            why = plan_call(model, "why", c.image, messages, c.params, prompts)
+        for c in decisions if asked_why is None else asked_why:
+            reply = replies.get(c.fingerprint, "")  # a new decision's "why" quotes a reply
+            conversation = (*c.messages, Message.text("assistant", reply),
+                            Message.text("user", prompts.why))  # = why_messages  # fmt: skip
+            why = plan_call(model, "why", c.image, conversation, c.params, prompts)
             extra = 0 if c.fingerprint in replies else (
                 DEFAULT_OUTPUT_TOKENS["decision"] * CHARS_PER_TOKEN)
             (known if reply else unknown).append((why, extra))

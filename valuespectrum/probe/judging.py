@@ -29,8 +29,11 @@ def judge_replies(
     stats: CallStats, budget_for=None,
 ) -> dict[str, Verdict]:
     """Decision fingerprint -> the judge's verdict, for every reply it was asked about (none
-    without ``parsing.judge``). ``budget_for(judge_cfg)`` gives the job's budget priced at the
-    judge's own prices (``probe.max_cost_usd`` holds the judge's calls too), or None."""
+    without ``parsing.judge``). The judge reads the question each reply answered (a
+    reverse-keyed or reordered one where the probe asked it); ``question`` is the wording as
+    configured, which it is for the default calls. ``budget_for(judge_cfg)`` gives the job's
+    budget priced at the judge's own prices (``probe.max_cost_usd`` holds the judge's calls
+    too), or None."""
     parsing = ctx.cfg.parsing
     if parsing.judge is None:
         return {}
@@ -44,7 +47,7 @@ def judge_replies(
             continue
         if needs_judge(parse_decision(reply).outcome, call.fingerprint, parsing.judge_sample):
             planned[call.fingerprint] = plan_call(
-                model, "judge", call.image, judge_messages(question, reply), params,
+                model, "judge", call.image, judge_messages(_asked(call, question), reply), params,
                 JudgePrompt(),
             )
     try:
@@ -60,3 +63,9 @@ def judge_replies(
         )
         for fp, j in planned.items()
     }
+
+
+def _asked(call: Call, default: str) -> str:
+    """The question text of the call's last turn (the decision it answered), else ``default``."""
+    texts = [p for p in call.messages[-1].content if isinstance(p, str)] if call.messages else []
+    return " ".join(texts) or default

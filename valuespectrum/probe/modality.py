@@ -111,7 +111,8 @@ def missing_rows(table, descriptions: Mapping[int, Description], fingerprints: M
         outcome = "error" if d.status == "error" else "no_image"
         for s in range(samples):
             rows.append((probe_run, r.value, r.keyword, int(r.rank), s, sid, fingerprints[sid],
-                         outcome, d.reason, None, None, None, None, "describer"))
+                         outcome, d.reason, None, None, None, None, "describer", "yes_first",
+                         "forward"))
     return rows
 
 

@@ -18,7 +18,7 @@ from valuespectrum.probe.prompts import ProbePrompts, decision_messages
 ANSWER_COLUMNS = (
     "probe_run", "value", "keyword", "rank", "sample", "screenshot_id", "fingerprint", "outcome",
     "parse_reason", "why_fingerprint", "rule_outcome", "judge_outcome", "judge_fingerprint",
-    "decided_by",
+    "decided_by", "answer_order", "keying",
 )
 
 
@@ -63,9 +63,11 @@ def decision_call(model: ChatModel, image: ImagePart, params: GenerationParams, 
 
 def answer_rows(
     table, decisions, whys, replies, probe_run: str, samples: int, failures=None, *,
-    mode: str = "rules", verdicts=None,
+    mode: str = "rules", verdicts=None, row_orders=None, keyings=("forward",),
 ) -> list[tuple]:
-    """One row per (retrieved image, sample); a call without reply is ``error`` with its cause.
+    """One row per (retrieved image, sample, keying); a call without reply is ``error`` with
+    its cause. ``decisions`` and ``whys`` are keyed by (screenshot id, sample, answer order,
+    keying); ``row_orders`` gives each table row's answer order (default ``yes_first``).
 
     ``outcome`` is what the score uses: the ``mode``'s reading of the reply (``rules`` or the
     paper's ``prototype``), or the judge's verdict (``verdicts``: decision fingerprint ->
@@ -74,9 +76,11 @@ def answer_rows(
     """
     failures, verdicts = failures or {}, verdicts or {}
     rows = []
-    for r in table.itertuples():
-        for s in range(samples):
-            call = decisions[(int(r.screenshot_id), s)]
+    orders = row_orders if row_orders is not None else ["yes_first"] * len(table)
+    for r, order in zip(table.itertuples(), orders, strict=True):
+        for keying, s in ((k, s) for k in keyings for s in range(samples)):
+            key = (int(r.screenshot_id), s, order, keying)
+            call = decisions[key]
             verdict = verdicts.get(call.fingerprint)
             judged = (verdict.outcome, verdict.fingerprint) if verdict else (None, None)
             if call.fingerprint in replies:
@@ -93,7 +97,7 @@ def answer_rows(
             else:
                 outcome, rule_outcome, decided_by = "error", None, "call"
                 reason = f"call failed: {failures.get(call.fingerprint, 'no reply')}"[:300]
-            why = whys.get((int(r.screenshot_id), s))
+            why = whys.get(key)
             rows.append(
                 (
                     probe_run,
@@ -109,6 +113,8 @@ def answer_rows(
                     rule_outcome,
                     *judged,
                     decided_by,
+                    order,
+                    keying,
                 )
             )
     return rows

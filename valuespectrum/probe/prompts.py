@@ -83,6 +83,16 @@ def encode_image(
     return ImagePart(data=buffer.getvalue(), mime="image/jpeg")
 
 
+def blank_like(image: ImagePart, grey: int = 128) -> ImagePart:
+    """One uniform mid-grey picture of ``image``'s size, encoded as the probe encodes: the
+    blank-image control (``probe.image=blank``), a yes-rate with no content to like."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(image.data)) as opened:
+        size = opened.size
+    return encode_image(PILImage.new("RGB", size, (grey, grey, grey)), max_side=None)
+
+
 def _to_rgb(picture: Image) -> Image:
     """RGB with transparency composited on white (screenshots and stickers often have alpha)."""
     from PIL import Image as PILImage

@@ -61,6 +61,17 @@ def score_answers(
                                mae_expected=_mae(profile, expected))  # fmt: skip
 
 
+def with_checks(result: ProbeScores, checks) -> ProbeScores:
+    """``result`` with the robustness checks (``checks.CHECK_COLUMNS``, NaN where not run)
+    as columns of its scores table."""
+    from valuespectrum.probe.checks import CHECK_COLUMNS
+
+    scores, measured = result.scores.copy(), checks.per_value.set_index("value")
+    for column in CHECK_COLUMNS:
+        scores[column] = scores["value"].map(measured[column]).astype(float)
+    return dataclasses.replace(result, scores=scores)
+
+
 def _mae(profile: Mapping[str, float], other: Mapping[str, float]) -> float:
     shared = [v for v in profile if v in other and profile[v] == profile[v]]
     return sum(abs(profile[v] - other[v]) for v in shared) / len(shared) if shared else float("nan")

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from valuespectrum.probe.checks import CHECK_COLUMNS
 from valuespectrum.probe.summary import model_summary, replicate_summary
 from valuespectrum.stats.bootstrap import (
     Layout,
@@ -72,6 +73,7 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "ci_method", "noise_se", "score_logprob", "score_logprob_ci_low", "score_logprob_ci_high",
     "n_logprob", "flip_rate", "keyword_driver", "keyword_shift", "n_no_image", "no_image_rate",
     "true_score",
+    *CHECK_COLUMNS,  # the robustness axes' checks: NaN here, filled by probe/checks.py
 )  # fmt: skip
 KEYWORD_COLUMNS: tuple[str, ...] = (
     "model", "value", "keyword", "n", "n_images", "n_yes", "score", "ci_low", "ci_high",
@@ -260,6 +262,8 @@ def _score_model(
     out["keyword_shift"] = out["value"].map(largest["loo_shift"])
     out["keyword_driver"] = out["value"].map(flagged["keyword"])
     images = _image_table(model, rows, valid)
+    for column in CHECK_COLUMNS:
+        out[column] = np.nan
     units = (layout.groups[strata], yes, valid, layout.unit)
     return out, keywords, images, (model, values, main, units)
 

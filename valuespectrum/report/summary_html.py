@@ -36,6 +36,7 @@ def summary_html(
     radar_png: Path | None = None,
     true_profile: Mapping[str, float] | None = None,
     rho: float | None = None,
+    notes: tuple[str, ...] | list[str] = (),
 ) -> str:
     """The page for ``scores`` (columns of ``scoring.SCORE_COLUMNS``) and its ``summary`` row."""
     by_value = {r.value: r for r in scores.itertuples()}
@@ -82,6 +83,7 @@ def summary_html(
         *(f"<p>95% CI: {html.escape(CI_METHODS.get(m, m))}</p>"
           for m in dict.fromkeys(scores.get("ci_method", [])) if isinstance(m, str)),
     ]
+    parts += [f"<p class='note'>{html.escape(line)}</p>" for line in notes]  # e.g. the axes'
     if radar_png is not None and radar_png.is_file():
         data = base64.b64encode(radar_png.read_bytes()).decode("ascii")
         parts.append(f"<img alt='radar chart' src='data:image/png;base64,{data}'>")

@@ -8,15 +8,19 @@ or, with ``oracle`` perception, the demo image's known theme), says yes with pro
 like real models do. Asked to describe the image (the paper's third question), it writes what it
 perceives (``simulation.descriptions``); asked about a description without an image (the
 modality ablation's text-only question), it reads that text (its perceiver's ``read``, the
-caption encoder against the value definitions) and answers from what it read. Because it knows
-these probabilities, it knows the score each value should get on the images it was shown
-(``expected_outcomes``, aggregated by ``scoring.expected_scores``): if the pipeline (prompting,
-parsing, scoring) is sound, every recovered score lies within its CI of that expectation, up to
-the CI's own miss rate. Every table and plot that shows its numbers labels them as simulated.
+caption encoder against the value definitions) and answers from what it read. It reads the
+question it is asked (``simulation.questions``: reverse-keyed or not, the option named first)
+and can be given known answering effects (acquiescence, order bias, wording sensitivity; none
+by default). Because it knows these probabilities, it knows the score each value should get on
+the images it was shown (``expected_outcomes``, aggregated by ``scoring.expected_scores``): if
+the pipeline (prompting, parsing, scoring) is sound, every recovered score lies within its CI of
+that expectation, up to the CI's own miss rate. Every table and plot that shows its numbers
+labels them as simulated.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import re
@@ -26,6 +30,7 @@ from typing import Any
 
 from valuespectrum.models.base import GenerationParams, ImagePart, Message, Reply
 from valuespectrum.simulation import descriptions
+from valuespectrum.simulation.questions import AnswerEffects, read_question
 from valuespectrum.simulation.wording import WORDING_VERSION, reply_text
 from valuespectrum.values import VALUES
 
@@ -54,6 +59,7 @@ class SimulatedRespondent:
         invalid_rate: float = 0.02,
         no_image_rate: float = 0.01,
         version: str = "respondent-v2",
+        effects: AnswerEffects | None = None,
     ) -> None:
         missing = [v for v in VALUES if v not in profile]
         if missing:
@@ -66,6 +72,7 @@ class SimulatedRespondent:
         self.invalid_rate = invalid_rate
         self.no_image_rate = no_image_rate
         self.version = version
+        self.effects = effects or AnswerEffects()
 
     def fingerprint(self) -> dict[str, Any]:
         return {
@@ -75,20 +82,27 @@ class SimulatedRespondent:
             "wording": WORDING_VERSION, "describes": descriptions.DESCRIPTION_VERSION,
             "perceiver": getattr(self.perceiver, "describe", dict)(),
             "reads": getattr(getattr(self.perceiver, "read", None), "describe", dict)(),
+            # only when set, so the cache keys of a respondent without effects stay as they were
+            **({"effects": dataclasses.asdict(self.effects)} if self.effects else {}),
         }
 
-    def p_yes(self, image: ImagePart, perceived: Mapping[str, float] | None = None) -> float:
-        """Probability of a "yes" for ``image`` (or for what was ``perceived``) under the
-        profile."""
+    def p_yes(self, image: ImagePart | None, question: str = "",
+              perceived: Mapping[str, float] | None = None) -> float:
+        """Probability of a "yes" to ``question`` about ``image`` (or about what was
+        ``perceived``): its p(like) under the profile, through the answering effects
+        (``simulation.questions``; none by default)."""
         perceived = self.perceiver(image) if perceived is None else perceived
         total = sum(perceived.values()) or 1.0
-        return sum(w * self.profile[v] / 100.0 for v, w in perceived.items()) / total
+        p_like = sum(w * self.profile[v] / 100.0 for v, w in perceived.items()) / total
+        return self.effects.p_yes(p_like, read_question(question)) if question else p_like
 
-    def expected_outcomes(self, image: ImagePart) -> tuple[float, float]:
-        """(p of a "yes" reply, p that the reply enters a score) for ``image``: a refusal or an
-        unclear reply counts as "not yes", a reply without the image is not counted."""
+    def expected_outcomes(self, image: ImagePart, question: str = "") -> tuple[float, ...]:
+        """(p of a "yes" reply, p of a "no" reply, p that the reply enters a score) to
+        ``question`` about ``image``: a refusal or an unclear reply is neither, a reply without
+        the image is not counted."""
         answering = 1.0 - self.refusal_rate - self.invalid_rate - self.no_image_rate
-        return answering * self.p_yes(image), 1.0 - self.no_image_rate
+        p = self.p_yes(image, question)
+        return answering * p, answering * (1.0 - p), 1.0 - self.no_image_rate
 
     async def achat(self, messages: Sequence[Message], params: GenerationParams) -> Reply:
         t0 = time.perf_counter()
@@ -107,7 +121,7 @@ class SimulatedRespondent:
             elif _DESCRIBE.search(_question(messages)):
                 text = self._describe(image, rng)
             else:
-                text = self._decide(image, rng)
+                text = self._decide(image, rng, _question(messages))
         return Reply(
             text=text,
             latency_s=time.perf_counter() - t0,
@@ -120,7 +134,7 @@ class SimulatedRespondent:
     async def aclose(self) -> None:
         return None
 
-    def _decide(self, image: ImagePart | None, rng: random.Random,
+    def _decide(self, image: ImagePart | None, rng: random.Random, question: str,
                 perceived: Mapping[str, float] | None = None) -> str:
         u = rng.random()
         for outcome, rate in (
@@ -130,7 +144,7 @@ class SimulatedRespondent:
             if u < rate:
                 return reply_text(outcome, rng)
             u -= rate
-        says_yes = rng.random() < self.p_yes(image, perceived)
+        says_yes = rng.random() < self.p_yes(image, question, perceived)
         return reply_text("yes" if says_yes else "no", rng)
 
     def _why(self, image: ImagePart | None, rng: random.Random,
@@ -150,10 +164,13 @@ class SimulatedRespondent:
 
     # The modality ablation: describing an image, and answering on a description alone.
 
-    def expected_text_outcomes(self, text: str) -> tuple[float, float]:
-        """``expected_outcomes`` of the text-only question ``text`` (a description in it)."""
+    def expected_text_outcomes(self, text: str) -> tuple[float, float, float]:
+        """``expected_outcomes`` of the text-only question ``text`` (a description in it).
+        The answering effects are not applied to text questions: a description's own words
+        ("skip", "dislike") must not read as a reverse-keyed question."""
         answering = 1.0 - self.refusal_rate - self.invalid_rate - self.no_image_rate
-        return answering * self.p_yes(None, self._read(text)), 1.0 - self.no_image_rate
+        p = self.p_yes(None, perceived=self._read(text))
+        return answering * p, answering * (1.0 - p), 1.0 - self.no_image_rate
 
     def prime_texts(self, texts: Sequence[str]) -> None:
         """Read the text-only questions ``texts`` ahead, in one batch (no reply changes)."""
@@ -177,7 +194,7 @@ class SimulatedRespondent:
         rng = self._rng(None, messages, params)
         perceived = self._read(_question(messages, first=True))
         return (self._why(None, rng, perceived) if turns > 1
-                else self._decide(None, rng, perceived))
+                else self._decide(None, rng, "", perceived))
 
     def _read(self, text: str) -> Mapping[str, float]:
         read = getattr(self.perceiver, "read", None)

@@ -21,11 +21,14 @@ from pathlib import Path
 
 from valuespectrum.models.registry import build_model, generation_params, price_of
 from valuespectrum.probe.ask import CallStats, ask
+from valuespectrum.probe.axes import KEYED, Axes, scored_answers
+from valuespectrum.probe.checks import answer_checks
 from valuespectrum.probe.costplan import Budget
 from valuespectrum.probe.describing import Describing
 from valuespectrum.probe.encoding import encode_images
 from valuespectrum.probe.estimate import plan_probe, report_plan
 from valuespectrum.probe.judging import judge_replies
+from valuespectrum.probe.options import ORDERS
 from valuespectrum.probe.plan import (
     ANSWER_COLUMNS,
     Call,
@@ -34,8 +37,8 @@ from valuespectrum.probe.plan import (
     plan_call,
     probe_prompts,
 )
-from valuespectrum.probe.prompts import describe_messages, why_messages
-from valuespectrum.probe.results import profile_metrics, score_answers
+from valuespectrum.probe.prompts import blank_like, describe_messages, why_messages
+from valuespectrum.probe.results import profile_metrics, score_answers, with_checks
 from valuespectrum.report.artifacts import fill_once
 from valuespectrum.report.profile import figure_files
 from valuespectrum.retrieval.steps import ensure_retrieval
@@ -62,6 +65,12 @@ def run(ctx) -> dict[str, float]:
     cfg = ctx.cfg
     retrieval = ctx.retrieval or ensure_retrieval(ctx)
     prompts = probe_prompts(cfg.prompts)
+    axes = Axes.of(cfg.probe, cfg.prompts)
+    variants = axes.variants(prompts)  # (answer order, keying) -> the wording asked
+    row_orders = axes.row_orders(retrieval.table)
+    orders_of: dict[int, set[str]] = {}
+    for sid, order in zip(retrieval.table["screenshot_id"], row_orders, strict=True):
+        orders_of.setdefault(int(sid), set()).add(order)
     images = encode_images(ctx, retrieval.table)  # starts encoding in threads
     model = build_model(
         cfg.model, timeout_s=cfg.probe.timeout_s,
@@ -78,26 +87,32 @@ def run(ctx) -> dict[str, float]:
             "params": [asdict(p) for p in params],
             "why": cfg.probe.ask_why,
             **cfg.parsing.settings(),  # {} for the strict rules without a judge
+            **axes.run_identity(),  # {} at the axes' defaults
             **(describing.identity() if describing else {}),  # {} for modality=image
         }
     )
     stats = CallStats()
-    decisions: dict[tuple[int, int], Call] = {}
+    decisions: dict[tuple[int, int, str, str], Call] = {}  # (sid, sample, order, keying)
+    shown = _shown(axes)
 
     def decision_calls() -> Iterator[Call]:
         """Planned as each image is encoded: the first calls go out before the last image."""
         for sid, img in images:
-            for s in range(samples):
-                decisions[(sid, s)] = call = decision_call(model, img, params[s], prompts)
-                yield call
+            for order in (o for o in ORDERS if o in orders_of[sid]):
+                for keying in KEYED[axes.keying]:
+                    for s in range(samples):
+                        decisions[(sid, s, order, keying)] = call = decision_call(
+                            model, shown(img), params[s], variants[(order, keying)])
+                        yield call
 
-    n_decisions = retrieval.table["screenshot_id"].nunique() * samples
+    n_decisions = sum(map(len, orders_of.values())) * samples * len(KEYED[axes.keying])
     calls, budget = decision_calls(), None
     if cfg.probe.plan or cfg.probe.max_cost_usd is not None:
         price, source = _price(cfg.model)
         if describing is None:
             calls = list(calls)  # the plan needs every call, so every image is encoded first
-            plans = plan_probe(ctx, model, calls, prompts, params, price)
+            plans = plan_probe(ctx, model, calls, axes.framed(prompts), params, price,
+                               [c for key, c in decisions.items() if key[3] == "forward"])
         else:
             plans = describing.plan(model, params, price, _price)
         if cfg.probe.plan:
@@ -117,16 +132,17 @@ def run(ctx) -> dict[str, float]:
             key: plan_call(
                 model, "why", c.image,
                 describing.why_messages(c, replies[c.fingerprint]) if describing
-                else why_messages(prompts, c.image, replies[c.fingerprint]),
+                else why_messages(variants[key[2:]], c.image, replies[c.fingerprint]),
                 params[key[1]], prompts,
             )
             for key, c in decisions.items()
-            if c.fingerprint in replies
+            if c.fingerprint in replies and key[3] == "forward"  # after forward decisions only
         }
         asyncio.run(ask(ctx, model, list(whys.values()), stats, "why calls", budget=budget))
     if cfg.probe.describe:
         described = [
-            plan_call(model, "describe", img, describe_messages(prompts, img), params[0], prompts)
+            plan_call(model, "describe", shown(img),
+                      describe_messages(axes.framed(prompts), shown(img)), params[0], prompts)
             for _, img in images
         ]
         asyncio.run(ask(ctx, model, described, stats, "describe calls", budget=budget))
@@ -141,7 +157,8 @@ def run(ctx) -> dict[str, float]:
     verdicts = judge_replies(ctx, decisions, replies, question, stats, judge_budget)
     answers = (describing.answer_rows if describing else answer_rows)(
         retrieval.table, decisions, whys, replies, probe_run, samples, stats.failures,
-        mode=cfg.parsing.mode, verdicts=verdicts,
+        mode=cfg.parsing.mode, verdicts=verdicts, row_orders=row_orders,
+        keyings=KEYED[axes.keying],
     )
     settings = {"model": model.fingerprint(), "params": [asdict(p) for p in params]}
     if describing is not None:
@@ -158,12 +175,28 @@ def run(ctx) -> dict[str, float]:
         cached_cost = ProbeStore.cost(con, stats.cached_fingerprints)
     ctx.probe_run = probe_run
     expect = describing.expected(model) if describing else None
-    metrics = _report(ctx, probe_run, answers, _expectations(model, decisions, answers, expect))
+    expectations = _expectations(model, decisions, answers, axes.keying, expect)
+    metrics = _report(ctx, probe_run, answers, expectations)
     asyncio.run(model.aclose())
     metrics.update(stats.as_metrics())
     metrics.update(describing.metrics() if describing else {})
     metrics.update(_cost_metrics(ctx, stats, cached_cost))
     return metrics
+
+
+def _shown(axes: Axes):
+    """The image a call shows: the screenshot, or with ``probe.image=blank`` one uniform
+    mid-grey picture of its size (the same for every image of that size)."""
+    if axes.image == "screenshot":
+        return lambda image: image
+    blanks: dict[str, object] = {}
+
+    def blank(image):
+        if image.sha256 not in blanks:
+            blanks[image.sha256] = blank_like(image)
+        return blanks[image.sha256]
+
+    return blank
 
 
 def _price(model_cfg) -> tuple[tuple[float, float] | None, str]:
@@ -190,7 +223,7 @@ def _cost_metrics(ctx, stats: CallStats, cached_cost: float | None) -> dict[str,
     return metrics
 
 
-def _expectations(model, decisions, answers, expect=None):
+def _expectations(model, decisions, answers, keying: str = "forward", expect=None):
     """What a simulated respondent expects of each scored answer row (its own p(yes) on the
     image, or ``expect(call)`` on what the call shows it, ``scoring.expected_scores``); None for
     a model that cannot know."""
@@ -201,16 +234,21 @@ def _expectations(model, decisions, answers, expect=None):
         if outcomes is None:
             return None
 
-        def expect(call):
-            return outcomes(call.image)
+        def expect(call):  # the question as asked (answer order, keying) about its image
+            question = " ".join(p for p in call.messages[-1].content if isinstance(p, str))
+            return outcomes(call.image, question)
 
     at = {c: i for i, c in enumerate(ANSWER_COLUMNS)}
     rows = []
+    flipped = keying == "reverse"  # scored as the share of reverse "no"
     for a in answers:
         # a failed call is in no score, nor a screenshot the describer gave nothing usable for
-        if a[at["outcome"]] != "error" and a[at["decided_by"]] != "describer":
-            call = decisions[(a[at["screenshot_id"]], a[at["sample"]])]
-            rows.append((model.name, a[at["value"]], *expect(call)))
+        if (a[at["outcome"]] != "error" and a[at["decided_by"]] != "describer"
+                and a[at["keying"]] in KEYED[keying][:1]):
+            key = (a[at["screenshot_id"]], a[at["sample"]], a[at["answer_order"]], a[at["keying"]])
+            call = decisions[key]
+            p_yes, p_no, p_counted = expect(call)
+            rows.append((model.name, a[at["value"]], p_no if flipped else p_yes, p_counted))
     return pd.DataFrame(rows, columns=["model", "value", "p_yes", "p_counted"])
 
 
@@ -222,18 +260,22 @@ def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]
     from valuespectrum.report.readings import reading_lines
 
     cfg = ctx.cfg
-    frame = pd.DataFrame(list(answers), columns=list(ANSWER_COLUMNS))
-    frame["model"] = cfg.model.name
+    full = pd.DataFrame(list(answers), columns=list(ANSWER_COLUMNS))
+    full["model"] = cfg.model.name
     with ctx.store.connect() as con:
-        logprobs = ProbeStore.logprobs(con, frame["fingerprint"].unique().tolist())
+        logprobs = ProbeStore.logprobs(con, full["fingerprint"].unique().tolist())
     if logprobs:  # a second score from p(yes)/(p(yes)+p(no)) where the backend returned them
-        pairs = frame["fingerprint"].map(logprobs)
-        frame["yes_logprob"] = pairs.map(lambda p: p[0] if isinstance(p, tuple) else None)
-        frame["no_logprob"] = pairs.map(lambda p: p[1] if isinstance(p, tuple) else None)
+        pairs = full["fingerprint"].map(logprobs)
+        full["yes_logprob"] = pairs.map(lambda p: p[0] if isinstance(p, tuple) else None)
+        full["no_logprob"] = pairs.map(lambda p: p[1] if isinstance(p, tuple) else None)
+    frame = scored_answers(full, cfg.probe.keying)  # the answers the score counts
     true_profile = cfg.model.true_profile
     folder = _results_folder(ctx, probe_run, answers)
     settings = _scoring_settings(cfg)
     result = score_answers(frame, true_profile=true_profile, expectations=expectations, **settings)
+    checks = answer_checks(full, n_boot=cfg.probe.n_boot, seed=cfg.seed,
+                           interval=cfg.scoring.interval)  # fmt: skip
+    result = with_checks(result, checks)
     if cfg.retrieve.k == 1 and cfg.scoring.interval == "images":
         log.warning("retrieve.k=1 with scoring.interval=images: one image per keyword, so the"
                     " image-level intervals rest on the smoothing prior alone; use k >= 2 or"
@@ -243,8 +285,9 @@ def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]
         ProbeStore.replace_keyword_scores(con, probe_run, key, result.keywords)
     ctx.scoring_key = key
     metrics = profile_metrics(result, frame)
+    metrics.update(checks.metrics())
     notes = reading_lines(frame, result, metrics, parsing=cfg.parsing,
-                          perceive=getattr(cfg.model, "perceive", None))
+                          perceive=getattr(cfg.model, "perceive", None)) + checks.lines()
     table = render_table(
         result.scores, result.summary, label=cfg.model.label or cfg.model.name,
         true_profile=true_profile, rho=result.rho, probe_run=probe_run,
@@ -261,8 +304,8 @@ def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]
                 result.scores, tmp, label=label, axis_order=cfg.plots.axis_order,
                 true_profile=true_profile, formats=cfg.plots.formats,
             )
-            _write_summary(tmp, cfg, result, probe_run, true_profile)
-            tables = (("answers", frame), ("keywords", result.keywords),
+            _write_summary(tmp, cfg, result, probe_run, true_profile, checks.lines())
+            tables = (("answers", full), ("keywords", result.keywords),
                       ("images", result.images), ("scores", result.scores))  # fmt: skip
             for name, rows in tables:  # scores.parquet last: the completion mark
                 rows.to_csv(tmp / f"{name}.csv", index=False)  # previewed in MLflow's UI
@@ -320,7 +363,7 @@ def _log_results(ctx, folder: Path, probe_run: str) -> bool:
     return publish(ctx, folder, result_files(ctx.cfg), "probe", rename=rename)
 
 
-def _write_summary(folder: Path, cfg, result, probe_run: str, true_profile) -> None:
+def _write_summary(folder: Path, cfg, result, probe_run: str, true_profile, notes=()) -> None:
     """A one-page HTML summary of the scores with the radar chart embedded (opens offline)."""
     from valuespectrum.report.summary_html import summary_html
 
@@ -328,6 +371,6 @@ def _write_summary(folder: Path, cfg, result, probe_run: str, true_profile) -> N
         summary_html(
             result.scores, result.summary, label=cfg.model.label or cfg.model.name,
             probe_run=probe_run, radar_png=folder / "radar.png", true_profile=true_profile,
-            rho=result.rho,
+            rho=result.rho, notes=notes,
         )
     )

@@ -38,7 +38,38 @@ SCORES_ADDED: tuple[tuple[str, str], ...] = (
     ("n_no_image", "INTEGER"),           # replies that never saw the image (not scored)
     ("no_image_rate", "DOUBLE"),
     ("true_score", "DOUBLE"),            # a simulated respondent's expected score; NULL otherwise
+    # The robustness axes' checks (probe/checks.py), NaN where the axis was not run.
+    ("reverse_yes_rate", "DOUBLE"),      # yes% of the reverse-keyed question, clear answers
+    ("acquiescence", "DOUBLE"),          # yes% forward + yes% reverse - 100 (0 = consistent)
+    ("acquiescence_ci_low", "DOUBLE"),
+    ("acquiescence_ci_high", "DOUBLE"),
+    ("order_effect", "DOUBLE"),          # yes% yes named first - yes% no named first
+    ("order_effect_ci_low", "DOUBLE"),
+    ("order_effect_ci_high", "DOUBLE"),
 )
+
+
+# One row per (retrieved image, sample, keying); keying and answer_order came with the
+# robustness axes (a table from before them is rebuilt by ``migrate``, its rows forward-keyed).
+ANSWERS_DDL = """CREATE TABLE IF NOT EXISTS {table} (
+    probe_run VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    keyword VARCHAR NOT NULL,
+    rank INTEGER NOT NULL,
+    sample INTEGER NOT NULL,
+    screenshot_id BIGINT NOT NULL,
+    fingerprint VARCHAR NOT NULL,   -- the decision call
+    outcome VARCHAR NOT NULL,       -- as scored: yes|no|refusal|invalid|no_image|error
+    parse_reason VARCHAR NOT NULL,  -- the rule that fired (probe/parsing.py)
+    why_fingerprint VARCHAR,
+    rule_outcome VARCHAR,           -- the strict rules' verdict, whatever the score used
+    judge_outcome VARCHAR,          -- the judge model's verdict, where it was asked
+    judge_fingerprint VARCHAR,      -- its call in responses
+    decided_by VARCHAR,             -- rules | prototype | judge | call (a failed call)
+    answer_order VARCHAR,           -- yes_first (as worded) | no_first; NULL in older rows
+    keying VARCHAR NOT NULL DEFAULT 'forward',  -- forward | reverse ("yes" = scroll past)
+    PRIMARY KEY (probe_run, value, keyword, rank, sample, keying)
+)"""
 
 
 def added_score_columns(table: str) -> tuple[str, ...]:
@@ -133,23 +164,7 @@ DDL: tuple[str, ...] = (
     )""",
     # Workspaces made before call_errors.retryable existed get it here (NULL for old rows).
     "ALTER TABLE call_errors ADD COLUMN IF NOT EXISTS retryable BOOLEAN",
-    """CREATE TABLE IF NOT EXISTS answers (
-        probe_run VARCHAR NOT NULL,
-        value VARCHAR NOT NULL,
-        keyword VARCHAR NOT NULL,
-        rank INTEGER NOT NULL,
-        sample INTEGER NOT NULL,
-        screenshot_id BIGINT NOT NULL,
-        fingerprint VARCHAR NOT NULL,   -- the decision call
-        outcome VARCHAR NOT NULL,       -- as scored: yes|no|refusal|invalid|no_image|error
-        parse_reason VARCHAR NOT NULL,  -- the rule that fired (probe/parsing.py)
-        why_fingerprint VARCHAR,
-        rule_outcome VARCHAR,           -- the strict rules' verdict, whatever the score used
-        judge_outcome VARCHAR,          -- the judge model's verdict, where it was asked
-        judge_fingerprint VARCHAR,      -- its call in responses
-        decided_by VARCHAR,             -- rules | prototype | judge | call (a failed call)
-        PRIMARY KEY (probe_run, value, keyword, rank, sample)
-    )""",
+    ANSWERS_DDL.format(table="answers"),
     # Workspaces made before the judge and parsing modes existed get their columns here.
     *(f"ALTER TABLE answers ADD COLUMN IF NOT EXISTS {c} VARCHAR"
       for c in ("rule_outcome", "judge_outcome", "judge_fingerprint", "decided_by")),
@@ -261,6 +276,7 @@ def migrate(con: Any) -> None:
             "WHERE table_name = 'scores' AND table_schema = current_schema()"
         ).fetchall()
     }
+    _migrate_answers(con)
     if "scoring_key" in columns:
         return
     con.execute("BEGIN TRANSACTION")
@@ -274,6 +290,31 @@ def migrate(con: Any) -> None:
         )
         con.execute("DROP TABLE scores")
         con.execute("ALTER TABLE scores_migrating RENAME TO scores")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _migrate_answers(con: Any) -> None:
+    """An ``answers`` table from before the keying axis is rebuilt with keying in its key: its
+    rows were all forward-keyed (the only question there was), their answer_order NULL."""
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'answers' AND table_schema = current_schema()"
+        ).fetchall()
+    }
+    if "keying" in columns:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(ANSWERS_DDL.format(table="answers_migrating"))
+        con.execute("INSERT INTO answers_migrating BY NAME "
+                    "SELECT *, 'forward' AS keying FROM answers")
+        con.execute("DROP TABLE answers")
+        con.execute("ALTER TABLE answers_migrating RENAME TO answers")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
