@@ -216,7 +216,8 @@ def _write_job_record(ctx: Context, overrides: Sequence[str], swept: Sequence[st
     if ctx.tracker.run_id is None:
         tracking = {"run_id": None, "experiment": None, "tracking_uri": None}
     produced = {"output_dir": str(ctx.output_dir), "probe_run": ctx.probe_run,
-                "scoring_key": ctx.scoring_key, "sessions": list(ctx.sessions)}
+                "scoring_key": ctx.scoring_key, "sessions": list(ctx.sessions),
+                "simulated": cfg.model.simulated}  # a role-play job has no probe_runs row
     record = job_record(
         asdict(cfg), stages=selected_stages(cfg), overrides=overrides, choices=ctx.choices,
         swept=swept, tracking=tracking, produced=produced, status=status,

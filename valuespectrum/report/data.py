@@ -180,7 +180,7 @@ def _run_row(job: str, r: dict[str, Any], probe_runs: pd.DataFrame, factors) -> 
         "output_dir": r.get("output_dir"), "probe_run": r.get("probe_run"),
         "scoring_key": r.get("scoring_key"), "model": model, "model_label": model_label,
         "simulated": bool(first["simulated"] if first is not None
-                          else settings.get("model.simulated", False)),
+                          else r.get("simulated", False)),
         "prompt_version": first["prompt_version"] if first is not None else None,
         "true_profile": _true_profile(settings),
         "induce_window": settings.get("induce.window") if r.get("sessions") else None,
