@@ -90,3 +90,13 @@ def test_a_describer_without_its_key_stops_before_any_work(tmp_path, monkeypatch
         runner.run(compose([f"paths.workspace={tmp_path}/ws", "describer=respondent",
                             "tracking.enabled=false"]), output_dir=tmp_path / "out")
     assert not (tmp_path / "ws").exists()
+
+
+def test_a_simulated_answerer_without_a_caption_encoder_is_refused_before_any_work() -> None:
+    import pytest
+
+    from valuespectrum.cli import compose
+    from valuespectrum.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"embedder\.caption_encoder=minilm"):
+        compose(["modality=description", "describer=respondent", "embedder.caption_encoder=null"])

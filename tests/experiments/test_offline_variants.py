@@ -90,7 +90,7 @@ def test_prompt_robustness_measures_the_planted_effects(reports) -> None:
     for effect, planted in (("order_effect", 10.0), ("acquiescence", 20.0)):
         rows = overall[overall["effect"] == effect]
         assert len(rows) == 6, rows  # one per wording
-        assert planted * 0.4 <= rows["estimate"].mean() <= planted * 1.3, rows
+        assert planted * 0.6 <= rows["estimate"].mean() <= planted * 1.2, rows
         assert (rows["ci_high"] > 0).all(), rows
 
 

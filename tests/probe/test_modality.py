@@ -80,3 +80,17 @@ def test_screenshots_without_a_description_are_error_or_no_image_never_no() -> N
     counts = description_counts(descriptions)
     assert counts["usage/described"] == 1 and counts["usage/undescribed_error"] == 1
     assert counts["usage/undescribed_refused"] == 1 and counts["usage/undescribed_empty"] == 0
+
+
+def test_a_description_that_declines_a_detail_is_still_a_description() -> None:
+    from valuespectrum.probe.modality import read_description
+
+    long = ("This image appears to show a protest in a city square. I'm not able to identify "
+            "the people in it, but the signs read 'climate justice now' and the crowd is "
+            "peaceful.")
+    assert read_description(long).status == "ok"
+    assert read_description("The picture shows a beach at dusk. There is no image of "
+                            "violence or harm; a family builds a sandcastle near the water."
+                            ).status == "ok"
+    assert read_description("I'm sorry, I can't describe this image.").status == "refused"
+    assert read_description("I can't see any image attached.").status == "no_image"

@@ -59,6 +59,11 @@ def check_modality(cfg: Any) -> None:
         f"(prompts={cfg.prompts.name} gives {text!r}); set prompts.text_decision=\"... "
         f"{PLACEHOLDER} ...\"",
     )
+    require(
+        not cfg.model.simulated or cfg.embedder.caption_encoder is not None,
+        f"model={cfg.model.name} (SIMULATED) reads a description through the caption encoder, "
+        "and embedder.caption_encoder is null: set embedder.caption_encoder=minilm",
+    )
     moved = [f"probe.{k}={getattr(cfg.probe, k)}" for k, default in AXES_AT_DEFAULT
              if getattr(cfg.probe, k) != default]
     require(

@@ -9,9 +9,9 @@ image; the score is the forward answers' (``reverse`` alone: the share of revers
 ``probe.system_prompt=false`` sends no system turn and ``probe.image=blank`` one uniform
 mid-grey picture of each image's size. Pure logic: no store, tracker or stage.
 
-The defaults ask what the probe always asked, with the same cache keys: every variant is a
-``ProbePrompts`` whose fingerprint the calls already carry, and ``run_identity`` adds nothing to
-the probe run's id unless an axis is moved.
+The defaults ask what the probe always asked, with the same request fingerprints: every
+variant is a ``ProbePrompts`` whose fingerprint the calls already carry, and ``run_identity``
+adds nothing to the probe run's id unless an axis is moved.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from valuespectrum.models.base import Message
 from valuespectrum.probe.parsing import parse_decision
 
 PLACEHOLDER = "{description}"
+# Longer replies are descriptions, whatever caveat they carry.
+SHORT_REPLY = 160
 # A describer declining the task in its own words ("I can't describe this image").
 _DECLINED = re.compile(
     r"\bi(?:'m| am)? ?(?:sorry\W+)?(?:can't|cannot|can not|won't|will not|am unable to"
@@ -82,18 +84,23 @@ class Description:
 
 def read_description(reply: str | None, failure: str | None = None) -> Description:
     """Read the describer's reply: usable, or error (the call failed), refused, no_image (it
-    says the image did not arrive) or empty. The probe's parser decides refusal and no_image,
-    so a description is refused by the same words a decision is."""
+    says the image did not arrive) or empty. Only a short reply (``SHORT_REPLY`` characters at
+    most) is read for a refusal or a missing image, by its first sentence, with the probe's own
+    parser and the
+    describer's "I can't describe this" wording: a real description often declines a detail
+    ("I'm not able to identify the people in it, but the signs read ...") and is still one."""
     if reply is None:
         return Description("error", None, f"describe call failed: {failure or 'no reply'}"[:300])
     text = reply.strip()
     if not re.search(r"\w", text):
         return Description("empty", None, "describer returned an empty description")
-    parsed = parse_decision(text).outcome
-    if parsed == "no_image":
-        return Description("no_image", None, f"describer saw no image: {text[:120]}")
-    if parsed == "refusal" or _DECLINED.search(text[:200]):
-        return Description("refused", None, f"describer refused: {text[:120]}")
+    first = re.split(r"(?<=[.!?])\s+", text, maxsplit=1)[0]  # what the reply opens with
+    if len(text) <= SHORT_REPLY:
+        parsed = parse_decision(first).outcome
+        if parsed == "no_image":
+            return Description("no_image", None, f"describer saw no image: {text[:120]}")
+        if parsed == "refusal" or _DECLINED.search(first):
+            return Description("refused", None, f"describer refused: {text[:120]}")
     return Description("ok", text, "described")
 
 

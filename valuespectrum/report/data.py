@@ -184,6 +184,8 @@ def _run_row(job: str, r: dict[str, Any], probe_runs: pd.DataFrame, factors) -> 
         "prompt_version": first["prompt_version"] if first is not None else None,
         "true_profile": _true_profile(settings),
         "induce_window": settings.get("induce.window") if r.get("sessions") else None,
+        "describer": (settings.get("describer")
+                      if settings.get("modality") == "description" else None),
         **values, "workspace": r.get("workspace"), "overrides": " ".join(r.get("overrides", [])),
     }
 
@@ -213,7 +215,7 @@ def _with_published(runs, scores, published, factors, hedonism_in: str):
         job = f"{p.table}:{p.model}"
         rows.append({"job": job, "label": f"{p.label} ({p.table})", "source": "table",
                      "model": p.model, "model_label": p.label, "simulated": False,
-                     "true_profile": None, "induce_window": None,
+                     "true_profile": None, "induce_window": None, "describer": None,
                      **{f"factor.{k}": (p.model if k == "model" else "") for k in factors}})
         for value, score in p.scores.items():
             n = p.n_images

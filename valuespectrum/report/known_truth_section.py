@@ -79,6 +79,8 @@ def keyword_counts(data: ReportData, job: str) -> pd.DataFrame | None:
     if a.empty or "keyword" not in a:
         return None
     a = a[(a["job"] == job) & a["outcome"].isin(ANSWERED)]
+    if "keying" in a:  # the score's answers: the reverse-keyed ones are the checks'
+        a = a[a["keying"].isna() | (a["keying"] == "forward")]
     if a.empty:
         return None
     g = a.assign(yes=(a["outcome"] == "yes").astype(float)).groupby(["value", "keyword"])

@@ -45,7 +45,8 @@ def pairs(data: ReportData) -> list[tuple[str, str, str, str]]:
         match = images[key[images.index] == key[i]]
         if match.empty:
             continue
-        describer = str(row.get("factor.describer", "describer"))
+        given = row.get("factor.describer") or row.get("describer")  # swept, or the job's own
+        describer = str(given) if isinstance(given, str) and given else "describer"
         out.append((str(row["model"]), describer, str(match.iloc[0]["job"]), str(row["job"])))
     return out
 

@@ -54,7 +54,9 @@ def comparisons(data: ReportData) -> list[Comparison]:
                                                          if k not in data.factors]
     out = []
     for factor in keys:
-        if factor in DESIGN_FACTORS:
+        top = factor.split("/", 1)[0].split(".", 1)[0]  # model.acquiescence is the model's
+        if factor in DESIGN_FACTORS or top in (*DESIGN_FACTORS, "describer_overrides",
+                                               "experiment"):
             continue
         others = [k for k in keys if k != factor]
         rows = runs[runs[f"factor.{factor}"].notna()]

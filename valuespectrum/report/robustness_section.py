@@ -115,8 +115,10 @@ def within_run_table(answers: pd.DataFrame, settings: ReportSettings,
 
 def _effect(job: str, name: str, a: pd.DataFrame, column: str, levels: tuple[str, str],
             sign: float, settings: ReportSettings, offset: float = 0.0) -> list[dict]:  # fmt: skip
-    """rate(level 0) + sign·rate(level 1) + offset per value and overall (mean over values)."""
-    a = a[a[column].isin(levels)]
+    """rate(level 0) + sign·rate(level 1) + offset per value and overall (mean over values),
+    over clear answers (yes / no) as the run's own checks (probe/checks.py): a refusal is
+    neither agreement nor disagreement."""
+    a = a[a[column].isin(levels) & a["outcome"].isin(("yes", "no"))]
     if set(a[column]) != set(levels):
         return []
     values = [v for v in VALUES if v in set(a["value"])]

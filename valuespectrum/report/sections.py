@@ -16,7 +16,8 @@ from; a missing kind of data is an empty frame with these columns, never None):
   e.g. the paper's), ``mlflow_run_id``, ``output_dir``, ``probe_run``, ``scoring_key``,
   ``model`` (the model config name), ``model_label``, ``simulated`` (bool), ``prompt_version``,
   ``true_profile`` (a simulated respondent's given profile, value -> % yes; None otherwise),
-  ``induce_window`` (the job's ``induce.window``, videos; None without sessions), and one
+  ``induce_window`` (the job's ``induce.window``, videos; None without sessions),
+  ``describer`` (the describer config of a ``modality=description`` job, else None), and one
   ``factor.<key>`` column (str) per setting that differs between the selected jobs,
   named by its override key (``factor.model``, ``factor.prompts``, ``factor.probe.answer_order``,
   ``factor.modality``, ``factor.describer``, ``factor.strategy``, ``factor.threshold``, ...).
@@ -41,6 +42,7 @@ import pandas as pd
 RUN_COLUMNS: tuple[str, ...] = (
     "job", "label", "source", "mlflow_run_id", "output_dir", "probe_run", "scoring_key",
     "model", "model_label", "simulated", "prompt_version", "true_profile", "induce_window",
+    "describer",
 )
 
 

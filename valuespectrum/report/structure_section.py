@@ -6,7 +6,7 @@ Pearson correlation of their centred scores across jobs is set against the pair'
 the circle (``stats/structure.py``: Spearman's rho, a Mantel test with a permutation p-value
 that shuffles the values' places on the circle). Neighbours should correlate more than
 opposites, so a circumplex-like set of profiles gives a negative rho and a small p. The angles
-are a setting (``report.circumplex``: schwartz | shared_wedge, or ``circumplex_angles`` per
+are a setting (``scoring.circumplex``: schwartz | shared_wedge, or ``circumplex_angles`` per
 value); ``hedonism_in`` places Hedonism for the higher-order summary (mean r of pairs within a
 group, between adjacent groups and between opposite groups).
 
@@ -40,11 +40,11 @@ def angles_of(settings: ReportSettings) -> dict[str, float]:
     if settings.circumplex_angles:
         missing = [v for v in VALUES if v not in settings.circumplex_angles]
         if missing:
-            raise ValueError(f"report.circumplex_angles lacks {missing}; give all ten values")
+            raise ValueError(f"scoring.circumplex_angles lacks {missing}; give all ten values")
         return {v: float(settings.circumplex_angles[v]) for v in VALUES}
     if settings.circumplex not in CIRCUMPLEX_LAYOUTS:
-        raise ValueError(f"report.circumplex={settings.circumplex!r} is not known; use one of "
-                         f"{', '.join(CIRCUMPLEX_LAYOUTS)} or set report.circumplex_angles")
+        raise ValueError(f"scoring.circumplex={settings.circumplex!r} is not known; use one of "
+                         f"{', '.join(CIRCUMPLEX_LAYOUTS)} or set scoring.circumplex_angles")
     return dict(CIRCUMPLEX_LAYOUTS[settings.circumplex])
 
 

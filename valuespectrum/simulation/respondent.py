@@ -82,7 +82,9 @@ class SimulatedRespondent:
             "wording": WORDING_VERSION, "describes": descriptions.DESCRIPTION_VERSION,
             "perceiver": getattr(self.perceiver, "describe", dict)(),
             "reads": getattr(getattr(self.perceiver, "read", None), "describe", dict)(),
-            # only when set, so the cache keys of a respondent without effects stay as they were
+            # only when set: effects are new, and a respondent without them answers as before
+            # (its describe and read versions above did change its keys once, since it now
+            # describes instead of answering yes or no to the describe question)
             **({"effects": dataclasses.asdict(self.effects)} if self.effects else {}),
         }
 
