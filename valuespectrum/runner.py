@@ -72,6 +72,10 @@ def preflight(cfg: Config, overrides: Sequence[str] = (), swept: Sequence[str] |
                 raise ConfigError(f"parsing.judge={cfg.parsing.judge}: {exc}") from None
         if "probe" in stages:
             _check_describer(cfg, swept, credentials=not planning(cfg, stages))
+    if "probe" in stages and cfg.probe.image == "blank" and cfg.probe.samples == 1:
+        log.warning("probe.image=blank with probe.samples=1: every image of one size is the same "
+                    "grey picture, so each size gets one reply and the baseline is 0%% or 100%%; "
+                    "set probe.samples=5 (or more) for a yes-rate")
     if "report" in stages:
         cfg.report.check_selection()
     if "induce" in stages:
