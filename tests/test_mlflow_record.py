@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.fakes.chromium import headless_chromium
 from valuespectrum.values import VALUES
 
 SWEEP = (
@@ -193,25 +193,9 @@ def _post(url: str, body: dict) -> dict:
         return json.loads(resp.read())
 
 
-class _chromium:
+def _chromium():
     """Headless Debian Chromium through selenium, quit on exit."""
-
-    def __enter__(self):
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-
-        options = webdriver.ChromeOptions()
-        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-dev-shm-usage", "--window-size=1400,1000"):
-            options.add_argument(arg)
-        driver = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-        self.driver = webdriver.Chrome(service=driver, options=options)
-        return self.driver
-
-    def __exit__(self, *exc) -> None:
-        self.driver.quit()
+    return headless_chromium(1400, 1000)
 
 
 def _open(driver, url: str, expect: str, timeout_s: float = 60) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.fakes.chromium import headless_chromium
+
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["corpus.n=150", "progress=false"]
 # study -> the report sections its offline variant must fill (besides runs and overview)
@@ -98,21 +100,8 @@ def test_prompt_robustness_measures_the_planted_effects(reports) -> None:
 def test_the_prompt_robustness_report_opens_offline_in_chromium(reports) -> None:
     """The done-when check: the page from disk, every figure loads, every table has the rows of
     its CSV, the runs table one row per wording."""
-    import shutil
-
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     folder = reports["prompt_robustness"] / "report"
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-dev-shm-usage", "--window-size=1100,900"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")
-                                              or "/usr/bin/chromedriver"), options=options)
-    try:
+    with headless_chromium(1100, 900) as driver:
         driver.get((folder / "report.html").as_uri())
         driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
         images = driver.execute_script(
@@ -120,8 +109,6 @@ def test_the_prompt_robustness_report_opens_offline_in_chromium(reports) -> None
         tables = driver.execute_script(
             "return [...document.querySelectorAll('table')].map(t => "
             "[t.querySelector('caption .files').textContent, t.tBodies[0].rows.length])")
-    finally:
-        driver.quit()
     figures = list((folder / "figures").glob("*.png"))
     assert len(images) == len(figures) and all(done and w > 0 for done, w in images), images
     shown = {files.strip("()"): rows for files, rows in tables}

@@ -4,12 +4,12 @@ each impression with the dwell the page measured, and paused time is not dwell."
 from __future__ import annotations
 
 import io
-import shutil
 import time
 
 import pytest
 from PIL import Image
 
+from tests.fakes.chromium import headless_chromium
 from tests.feed.conftest import synthetic_catalog
 from valuespectrum.config.roleplay import RecommenderConfig
 from valuespectrum.feed.server import FeedServer
@@ -21,21 +21,8 @@ SLACK_MS = 1000  # driver round trips on a busy machine; the pause below is twic
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-dev-shm-usage", "--window-size=600,900"):
-        options.add_argument(arg)
-    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    driver = webdriver.Chrome(service=service, options=options)
-    try:
+    with headless_chromium(600, 900) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,10 @@ every table shows the rows of its CSV."""
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 
+from tests.fakes.chromium import headless_chromium
 from valuespectrum.cli import compose
 from valuespectrum.report.command import make_report
 
@@ -16,21 +15,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-dev-shm-usage", "--window-size=1100,900"):
-        options.add_argument(arg)
-    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    driver = webdriver.Chrome(service=service, options=options)
-    try:
+    with headless_chromium(1100, 900) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_every_figure_loads_and_every_table_has_its_rows(demo_multirun, tmp_path, browser
