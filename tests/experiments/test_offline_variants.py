@@ -80,20 +80,21 @@ def test_each_study_readme_gives_its_commands() -> None:
 
 
 def test_prompt_robustness_measures_the_planted_effects(reports) -> None:
-    """The demo respondent adds 5 points towards the option named first and 10 to every yes, so
-    the order effect is 2 x 5 and the acquiescence index 2 x 10, less where a yes-rate reaches
-    100% (its high values are clipped) and give or take each wording's own shift (a wording's
-    forward and reverse questions are shifted apart): averaged over the six wordings, both are
-    clearly positive and near what was planted, and no wording reverses the order effect's sign
-    beyond its CI."""
+    """The demo respondent adds 5 points towards the option named first and 10 to every yes,
+    so the order effect is 2 x 5 and the acquiescence index 2 x 10 (a little less where a
+    yes-rate reaches 100%), give or take each wording's own shifts (a wording's forward and
+    reverse questions are shifted apart). Over the six wordings the mean of each is clearly
+    positive and within 4 standard errors of what was planted (a t statistic with 5 degrees of
+    freedom; 4 is beyond its 99% point)."""
     within = pd.read_csv(reports["prompt_robustness"] / "report" / "tables"
                          / "robustness_within_run.csv")
     overall = within[within["value"] == "overall"]
     for effect, planted in (("order_effect", 10.0), ("acquiescence", 20.0)):
-        rows = overall[overall["effect"] == effect]
-        assert len(rows) == 6, rows  # one per wording
-        assert planted * 0.6 <= rows["estimate"].mean() <= planted * 1.2, rows
-        assert (rows["ci_high"] > 0).all(), rows
+        estimates = overall.loc[overall["effect"] == effect, "estimate"]
+        assert len(estimates) == 6, overall  # one per wording
+        se = estimates.std(ddof=1) / len(estimates) ** 0.5
+        assert abs(estimates.mean() - planted) < 4 * se, (effect, list(estimates))
+        assert estimates.mean() - 3 * se > 0, (effect, list(estimates))
 
 
 @pytest.mark.browser
