@@ -14,14 +14,13 @@ Pure logic: no store, tracker or stage.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from valuespectrum.models.base import Message
 from valuespectrum.probe.parsing import parse_decision
+from valuespectrum.probe.prompts import wording_fingerprint
 
 PLACEHOLDER = "{description}"
 # Longer replies are descriptions, whatever caveat they carry.
@@ -43,8 +42,7 @@ class TextPrompts:
     why: str
 
     def fingerprint(self) -> str:
-        payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return wording_fingerprint(self)
 
     def question(self, description: str) -> str:
         return self.text_decision.replace(PLACEHOLDER, description.strip())

@@ -19,7 +19,7 @@ import io
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from valuespectrum.models.base import ImagePart, Message
 
@@ -43,8 +43,13 @@ class ProbePrompts:
 
     def fingerprint(self) -> str:
         """sha256 over the version and every piece of wording: part of each cache key."""
-        payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return wording_fingerprint(self)
+
+
+def wording_fingerprint(wording: Any) -> str:
+    """sha256 over a wording dataclass's fields (its version and every piece of text)."""
+    payload = json.dumps(asdict(wording), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def encode_image(

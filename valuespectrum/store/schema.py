@@ -269,52 +269,38 @@ def migrate(con: Any) -> None:
     ``'legacy'`` (the settings that made them were never recorded, so no key can be recomputed)
     and ``scoring`` NULL. A re-run of the probe then adds its own set next to them.
     """
-    columns = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = 'scores' AND table_schema = current_schema()"
-        ).fetchall()
-    }
     _migrate_answers(con)
-    if "scoring_key" in columns:
+    if "scoring_key" in _columns(con, "scores"):
         return
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(SCORES_DDL.format(table="scores_migrating"))
-        for statement in added_score_columns("scores_migrating"):
-            con.execute(statement)
-        con.execute(
-            "INSERT INTO scores_migrating BY NAME "
-            f"SELECT *, '{LEGACY_SCORING_KEY}' AS scoring_key FROM scores"
-        )
-        con.execute("DROP TABLE scores")
-        con.execute("ALTER TABLE scores_migrating RENAME TO scores")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    _rebuild(con, "scores", (SCORES_DDL.format(table="scores_migrating"),
+                             *added_score_columns("scores_migrating")),
+             f"SELECT *, '{LEGACY_SCORING_KEY}' AS scoring_key FROM scores")
 
 
 def _migrate_answers(con: Any) -> None:
     """An ``answers`` table from before the keying axis is rebuilt with keying in its key: its
     rows were all forward-keyed (the only question there was), their answer_order NULL."""
-    columns = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = 'answers' AND table_schema = current_schema()"
-        ).fetchall()
-    }
-    if "keying" in columns:
-        return
+    if "keying" not in _columns(con, "answers"):
+        _rebuild(con, "answers", (ANSWERS_DDL.format(table="answers_migrating"),),
+                 "SELECT *, 'forward' AS keying FROM answers")
+
+
+def _columns(con: Any, table: str) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = ? AND table_schema = current_schema()", [table]).fetchall()}
+
+
+def _rebuild(con: Any, table: str, create: tuple[str, ...], rows: str) -> None:
+    """Replace ``table`` by ``<table>_migrating`` (made by ``create``, filled BY NAME from the
+    ``rows`` query) in one transaction: DuckDB cannot change a primary key in place."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(ANSWERS_DDL.format(table="answers_migrating"))
-        con.execute("INSERT INTO answers_migrating BY NAME "
-                    "SELECT *, 'forward' AS keying FROM answers")
-        con.execute("DROP TABLE answers")
-        con.execute("ALTER TABLE answers_migrating RENAME TO answers")
+        for statement in create:
+            con.execute(statement)
+        con.execute(f"INSERT INTO {table}_migrating BY NAME {rows}")
+        con.execute(f"DROP TABLE {table}")
+        con.execute(f"ALTER TABLE {table}_migrating RENAME TO {table}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
