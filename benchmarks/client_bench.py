@@ -10,10 +10,14 @@ against the plain server, which keeps the request bodies, and those bodies are t
 * ``runner``   ``run_calls`` + ``LiteLLMModel``, the probe's call runner;
 * ``stage``    the whole probe stage (fresh seed, so every call is new; fingerprints, cache
   writes, scoring and all), timed end to end; ``stage calls`` is its call phase alone;
-  ``stage cold`` is a first probe of the retrieval: no image has been encoded yet.
+  ``stage cold`` is a first probe of the retrieval: no image has been encoded yet. The stage
+  runs with its defaults: at these concurrencies ``probe.client_processes=auto`` makes the
+  calls in worker processes (``models.spread``), started by the warm-up run and kept, as in a
+  sweep; ``--client-processes 0`` keeps every call in the stage's own process.
 
 Each cell is the median over ``--repeat`` rounds (the clients take turns within a round, so
-machine noise hits them alike). ``cpu ms`` is this process's CPU time per call (all threads).
+machine noise hits them alike). ``cpu ms`` is the client's CPU time per call: this process's
+(all threads) plus its call workers'.
 The last column of the summary is what the client costs: stage / openai. Run from the repo root:
 
     python -m benchmarks.client_bench [--latency 0.2] [--concurrency 32 64] [--server plain fake]
@@ -134,9 +138,10 @@ class _Bench:
             f"paths.workspace={tmp}/ws", f"corpus.n={args.corpus}", "progress=false",
             "tracking.enabled=false", "model=openai_compatible", f"model.model=openai/{SERVED}",
             "probe.ask_why=false", f"probe.samples={args.samples}",
-            "model.generation.temperature=1.0",
+            "model.generation.temperature=1.0", f"probe.client_processes={args.client_processes}",
         ]
         self.seed = 0
+        self.in_workers: list[int] = []  # per stage run: calls its call workers made
 
     def stage(self, url: str, concurrency: int, images_encoded: bool = True
               ) -> tuple[float, float, int]:
@@ -153,13 +158,27 @@ class _Bench:
         wall = time.perf_counter() - t0
         if m["usage/probe/calls_failed"]:
             raise SystemExit("stage calls failed; the benchmark needs a clean run")
+        self.in_workers.append(int(m.get("usage/probe/calls_in_workers", 0)))
         return wall, m["timing/probe/call_seconds"], int(m["usage/probe/calls_made"])
 
 
+def _worker_cpu_s() -> float:
+    """CPU seconds used so far by the probe's call workers (``models.spread``; Linux /proc)."""
+    from valuespectrum.models.spread import _pool
+
+    total = 0.0
+    for w in _pool.workers:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{w.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, w0 = time.perf_counter(), time.process_time(), _worker_cpu_s()
     out = fn()
-    return time.perf_counter() - t0, time.process_time() - c0, out
+    cpu = time.process_time() - c0 + _worker_cpu_s() - w0
+    return time.perf_counter() - t0, cpu, out
 
 
 def _measure(bench: _Bench, url: str, bodies: list[dict[str, Any]], concurrency: int,
@@ -194,6 +213,8 @@ def main() -> None:
     ap.add_argument("--corpus", type=int, default=300, help="demo images (about 270 probed)")
     ap.add_argument("--samples", type=int, default=3, help="samples per image: calls ~ 800")
     ap.add_argument("--repeat", type=int, default=3, help="rounds; each cell is the median")
+    ap.add_argument("--client-processes", default="auto",
+                    help="the stage's probe.client_processes (auto: its default)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ[KEY_ENV] = "sk-bench"
@@ -222,11 +243,14 @@ def main() -> None:
         for s in servers.values():
             s.stop()
     _print(args, len(bodies), kib, table)
+    runs = bench.in_workers[1:]  # after the warm-up
+    print(f"stage runs: {min(runs)}-{max(runs)} of their {len(bodies)} calls made in call workers")
 
 
 def _print(args: argparse.Namespace, calls: int, kib: float, table: list) -> None:
     print(f"\n{calls} calls of {kib:.0f} KiB, {args.latency * 1000:.0f} ms latency, median of "
-          f"{args.repeat}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+          f"{args.repeat}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, stage "
+          f"probe.client_processes={args.client_processes}")
     print(f"{'server':>7}{'conc':>5}{'client':>13}{'wall s':>8}{'ideal s':>8}{'/ideal':>8}"
           f"{'/openai':>8}{'cpu ms':>8}")
     for name, c, res in table:

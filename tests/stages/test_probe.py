@@ -379,3 +379,50 @@ def test_sigkill_then_resume_with_permanent_failures_gives_the_same_scores(index
         runner.run(_cfg(killed, server, "probe.ask_why=false"), output_dir=tmp_path / "r2")
         assert len(server.requests) == seen
     assert _scores(killed) == _scores(clean)
+
+
+def test_calls_spread_over_worker_processes_end_exactly_as_calls_made_here(
+        indexed, tmp_path, canary_key):
+    """probe.client_processes=2: the same faults end as the same answers, scores and call
+    counts as with every call made in this process, and a re-run is the same too."""
+    import asyncio
+
+    from valuespectrum.models.litellm_backend import LiteLLMModel
+    from valuespectrum.models.spread import SpreadModel
+
+    runs = {}
+    for processes in ("0", "2"):  # a fresh plan each: it counts the attempts per item
+        plan = FaultPlan(seed=SEED, p_refuse=0.05, p_garbage=0.05, p_429=0.05, p_500=0.05,
+                         p_hang=0.02, p_fail=0.05, p_yes=0.4, hang_s=3.0)
+        with FakeOpenAIServer(plan) as server:
+            if processes != "0":  # the workers are up before the stage, so it uses them
+                warm = SpreadModel(LiteLLMModel("warm", "openai/fake-vlm",
+                                                api_base=server.base_url), int(processes))
+                assert asyncio.run(warm.ready(60)) == int(processes)
+                asyncio.run(warm.aclose())
+                server.script = plan  # nothing the warm-up did is counted
+            ws = tmp_path / f"ws{processes}"
+            shutil.copytree(indexed, ws)
+            cfg = _cfg(ws, server, "probe.ask_why=false",
+                       f"probe.client_processes={processes}")
+            metrics = runner.run(cfg, output_dir=tmp_path / f"out{processes}")
+            again = runner.run(cfg, output_dir=tmp_path / f"again{processes}")
+            with _db(ws) as con:
+                answers = con.execute(
+                    "SELECT s.file_path, a.value, a.outcome, a.parse_reason "
+                    "FROM answers a JOIN screenshots s ON s.id = a.screenshot_id "
+                    "ORDER BY 1, 2").fetchall()  # (the fingerprint holds the port)
+            runs[processes] = (metrics, again, answers, _scores(ws))
+    (here, here_again, here_answers, here_scores) = runs["0"]
+    (spread, spread_again, spread_answers, spread_scores) = runs["2"]
+    assert "usage/probe/calls_in_workers" not in here
+    assert spread["usage/probe/calls_in_workers"] > spread["usage/probe/calls_made"] / 2
+    assert spread_answers == here_answers and len(here_answers) == 100
+    assert {row[2] for row in here_answers} == {"yes", "no", "refusal", "invalid", "error"}
+    assert spread_scores == here_scores
+    for key in ("calls_made", "calls_failed", "calls_retried", "n_error"):
+        assert spread[f"usage/probe/{key}"] == here[f"usage/probe/{key}"], key
+    # a re-run asks again only what ran out of retries (its 429s, 500s and hangs), both ways
+    for key in ("calls_made", "calls_cached"):
+        assert spread_again[f"usage/probe/{key}"] == here_again[f"usage/probe/{key}"], key
+    assert here_again["usage/probe/calls_made"] > 0 and here["usage/probe/n_error"] > 0

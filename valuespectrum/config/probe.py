@@ -71,6 +71,9 @@ class ProbeConfig:
     describe: bool = False
     samples: int = 1
     concurrency: int = 16
+    # Worker processes making the calls (models/spread.py): "auto" (several from 32 calls in
+    # flight and 256 calls to make, for an API model), or a number; "0" = all in this process.
+    client_processes: str = "auto"
     timeout_s: float = 60.0
     max_retries: int = 4
     backoff_base_s: float = 0.5
@@ -97,6 +100,9 @@ class ProbeConfig:
         _require(self.max_cost_usd is None or self.max_cost_usd > 0,
                  "probe.max_cost_usd must be > 0 (or null for no budget)")
         _require(self.concurrency >= 1, "probe.concurrency must be >= 1")
+        _require(self.client_processes == "auto" or self.client_processes.isdigit(),
+                 f"probe.client_processes={self.client_processes} must be auto or a number of"
+                 " processes >= 0 (0: every call in this process)")
         _require(self.timeout_s > 0, "probe.timeout_s must be > 0")
         _require(self.max_retries >= 0, "probe.max_retries must be >= 0")
         _require(0 <= self.max_error_rate <= 1, "probe.max_error_rate must be in [0, 1]")

@@ -116,6 +116,14 @@ class LiteLLMModel:
         self._registered = False
         self._unpriced: set[str] = set()  # model versions litellm has no price for
 
+    process_safe = True  # plain network I/O: models.spread may make its calls in workers
+
+    def __getstate__(self) -> dict[str, Any]:  # a worker tells its own litellm the prices
+        return {**self.__dict__, "_registered": False, "_unpriced": set()}
+
+    def warm(self) -> None:  # what a call worker does before its first call
+        import_litellm()
+
     def __repr__(self) -> str:
         return (
             f"LiteLLMModel(name={self.name!r}, model={self.model!r}, api_base={self.api_base!r}, "

@@ -58,13 +58,25 @@ def check_ready(cfg: ModelConfig, *, credentials: bool = True) -> None:
 
 
 def build_model(
-    cfg: ModelConfig, *, timeout_s: float, perceiver: Callable[[], Any] | None = None
+    cfg: ModelConfig, *, timeout_s: float, perceiver: Callable[[], Any] | None = None,
+    processes: int = 0,
 ) -> ChatModel:
     """The ChatModel for ``cfg``; no weights are loaded and no connection is opened yet.
 
     litellm itself is imported here (seconds), so its import never eats into the first calls'
-    timeouts.
+    timeouts. ``processes`` > 0 makes the calls of a model that allows it (``process_safe``, an
+    API model) in that many worker processes (``models.spread``); other models ignore it.
     """
+    model = _build(cfg, timeout_s=timeout_s, perceiver=perceiver)
+    if processes > 0 and getattr(model, "process_safe", False):
+        from valuespectrum.models.spread import SpreadModel
+
+        return SpreadModel(model, processes)
+    return model
+
+
+def _build(cfg: ModelConfig, *, timeout_s: float, perceiver: Callable[[], Any] | None
+           ) -> ChatModel:
     if cfg.backend == "litellm":
         from valuespectrum.models.litellm_backend import LiteLLMModel, import_litellm
 

@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from valuespectrum.models.registry import build_model, generation_params, price_of
+from valuespectrum.models.spread import processes_for
 from valuespectrum.probe.ask import CallStats, ask
 from valuespectrum.probe.axes import KEYED, Axes, scored_answers
 from valuespectrum.probe.checks import answer_checks
@@ -72,11 +73,17 @@ def run(ctx) -> dict[str, float]:
     for sid, order in zip(retrieval.table["screenshot_id"], row_orders, strict=True):
         orders_of.setdefault(int(sid), set()).add(order)
     images = encode_images(ctx, retrieval.table)  # starts encoding in threads
+    samples = cfg.probe.samples
+    n_decisions = sum(map(len, orders_of.values())) * samples * len(KEYED[axes.keying])
     model = build_model(
         cfg.model, timeout_s=cfg.probe.timeout_s,
         perceiver=lambda: corpus_perceiver(ctx, images.all()),  # only a respondent asks
+        processes=processes_for(cfg.probe.client_processes, concurrency=cfg.probe.concurrency,
+                                calls=n_decisions),
     )
-    samples = cfg.probe.samples
+    if cfg.probe.client_processes not in ("auto", "0") and not hasattr(model, "spread_calls"):
+        log.warning("probe.client_processes=%s: model=%s makes its calls in this process (only"
+                    " API models spread theirs)", cfg.probe.client_processes, cfg.model.name)
     params = [generation_params(cfg.model, s, samples) for s in range(samples)]
     describing = Describing(ctx, images, prompts) if cfg.modality == "description" else None
     probe_run = content_id(
@@ -105,7 +112,6 @@ def run(ctx) -> dict[str, float]:
                             model, shown(img), params[s], variants[(order, keying)])
                         yield call
 
-    n_decisions = sum(map(len, orders_of.values())) * samples * len(KEYED[axes.keying])
     calls, budget = decision_calls(), None
     if cfg.probe.plan or cfg.probe.max_cost_usd is not None:
         price, source = _price(cfg.model)
@@ -179,6 +185,10 @@ def run(ctx) -> dict[str, float]:
     metrics = _report(ctx, probe_run, answers, expectations)
     asyncio.run(model.aclose())
     metrics.update(stats.as_metrics())
+    if hasattr(model, "spread_calls"):  # made in worker processes (probe.client_processes)
+        metrics["usage/calls_in_workers"] = model.spread_calls
+        log.info("%d of the calls were made in %d worker processes", model.spread_calls,
+                 model.processes)
     metrics.update(describing.metrics() if describing else {})
     metrics.update(_cost_metrics(ctx, stats, cached_cost))
     return metrics

@@ -1,0 +1,107 @@
+"""The worker side of ``models.spread``: make the calls the parent process sends.
+
+A worker is a spawned child with one event loop. It reads frames (a 4-byte length, then a
+pickle) from its socket: a model to set up (with the parent's environment), calls to make on it,
+cancellations, a model to drop. It answers each call with its ``Reply`` or the fields of its
+``ModelCallError``, and exits when the parent closes the socket (or dies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import pickle
+import signal
+import socket
+from typing import Any
+
+from valuespectrum.models.base import GenerationParams, ModelCallError
+
+HEAD = 4  # bytes of frame length
+
+
+def frame(obj: Any) -> bytes:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(data).to_bytes(HEAD, "big") + data
+
+
+def error_fields(err: ModelCallError) -> tuple:
+    message = str(err).removeprefix(f"{err.kind}: ")
+    return (err.kind, message, err.retryable, err.retry_after, err.status)
+
+
+def error_from(fields: tuple) -> ModelCallError:
+    kind, message, retryable, retry_after, status = fields
+    return ModelCallError(kind, message, retryable=retryable, retry_after=retry_after,
+                          status=status)
+
+
+def serve(sock: socket.socket) -> None:
+    """A worker's main: make the calls its parent sends until the socket closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    logging.getLogger("LiteLLM").setLevel(logging.ERROR)
+    asyncio.run(_worker_loop(sock))
+
+
+async def _worker_loop(sock: socket.socket) -> None:
+    reader, writer = await asyncio.open_connection(sock=sock)
+    models: dict[str, Any] = {}
+    tasks: dict[int, asyncio.Task] = {}
+
+    async def call(key: int, model: Any, messages: tuple, params: GenerationParams) -> None:
+        try:
+            out = ("reply", key, await model.achat(messages, params))
+        except ModelCallError as err:
+            out = ("error", key, error_fields(err))
+        except asyncio.CancelledError:
+            return
+        except Exception as exc:  # a backend bug: the runner reports it, never as an answer
+            out = ("error", key, ("other", f"{type(exc).__name__}: {exc}", False, None, None))
+        finally:
+            tasks.pop(key, None)
+        try:
+            data = frame(out)
+        except Exception as exc:  # a reply that cannot be sent back is that call's error
+            data = frame(("error", key, ("other", f"the reply could not be sent back: {exc}",
+                                         False, None, None)))
+        writer.write(data)
+
+    async def set_up(key: str, model_bytes: bytes, env: dict[str, str]) -> None:
+        try:
+            os.environ.clear()
+            os.environ.update(env)
+            model = pickle.loads(model_bytes)
+            warm = getattr(model, "warm", None)
+            if warm is not None:
+                await asyncio.to_thread(warm)
+            models[key] = model
+            writer.write(frame(("ready", key, None)))
+        except Exception as exc:
+            writer.write(frame(("gone", key, f"{type(exc).__name__}: {exc}")))
+
+    while True:
+        try:
+            head = await reader.readexactly(HEAD)
+            kind, key, value = pickle.loads(await reader.readexactly(int.from_bytes(head, "big")))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            break
+        if kind == "call":
+            model_key, messages, params = value
+            if model_key in models:
+                tasks[key] = asyncio.create_task(call(key, models[model_key], messages, params))
+            else:
+                writer.write(frame(("error", key, ("other", "the call worker lost the model",
+                                                    True, None, None))))
+        elif kind == "cancel":
+            task = tasks.pop(key, None)
+            if task is not None:
+                task.cancel()
+        elif kind == "model":
+            await set_up(key, *value)
+        elif kind == "forget":
+            model = models.pop(key, None)
+            if model is not None:
+                await model.aclose()
+    for task in tasks.values():
+        task.cancel()
