@@ -98,7 +98,11 @@ def test_a_call_timed_out_here_is_cancelled_in_its_worker(
         timed_out = await run_calls(spread, [_request(0)], progress=False, timeout_s=0.5,
                                     max_retries=0)
         (worker,) = spread._workers
-        assert worker.pending == {}  # nothing left waiting for the cancelled call
+        # The worker confirms the cancel long before the server would answer (after 5 s).
+        deadline = asyncio.get_running_loop().time() + 2
+        while worker.unanswered and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        assert worker.unanswered == set() and worker.pending == {}
         fine = await run_calls(spread, [_request(1)], progress=False, timeout_s=5)
         await spread.aclose()
         return timed_out, fine
@@ -120,7 +124,8 @@ def test_a_worker_that_dies_costs_retries_not_answers(
         running = asyncio.create_task(run_calls(
             spread, [_request(i) for i in range(30)], progress=False, concurrency=10,
             max_retries=2, backoff_base_s=0.01))
-        await asyncio.sleep(0.3)  # calls in flight in both workers
+        while len(victim.pending) < 2:  # calls in flight in the victim
+            await asyncio.sleep(0.01)
         victim.proc.kill()
         results = await running
         await spread.aclose()
@@ -175,13 +180,37 @@ def test_calls_start_here_while_the_workers_start(fake_openai_server: FakeOpenAI
     assert started and all(w.alive for w in started)  # started, just not ready yet
 
 
+def test_workers_that_cannot_start_leave_the_calls_here(
+        fake_openai_server: FakeOpenAIServer, make_model: MakeModel,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import valuespectrum.models.spread as spread_module
+
+    def no_process(*_a, **_k):
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(spread_module, "_pool", spread_module._Pool())  # none started yet
+    monkeypatch.setattr(spread_module.subprocess, "Popen", no_process)
+    spread = SpreadModel(make_model(fake_openai_server), 2)
+    fake_openai_server.script = _echo
+
+    async def go():
+        results = await run_calls(spread, [_request(i) for i in range(5)], progress=False)
+        await spread.aclose()
+        return results
+
+    results = asyncio.run(go())
+    assert [r.reply.text for r in results] == [f"Yes, picture {i}." for i in range(5)]
+    assert (spread.local_calls, spread.spread_calls) == (5, 0)
+    assert "cannot start a call worker" in caplog.text
+
+
 def test_auto_spreads_only_where_one_loop_would_be_the_limit(monkeypatch) -> None:
-    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    monkeypatch.setattr("valuespectrum.models.spread.usable_cpus", lambda: 16)
     many = dict(concurrency=AUTO_MIN_CONCURRENCY, calls=AUTO_MIN_CALLS)
     assert processes_for("auto", **many) == AUTO_MAX_PROCESSES
     assert processes_for("auto", concurrency=AUTO_MIN_CONCURRENCY - 1, calls=10_000) == 0
     assert processes_for("auto", concurrency=64, calls=AUTO_MIN_CALLS - 1) == 0
     assert processes_for("3", concurrency=1, calls=1) == 3
     assert processes_for("0", **many) == 0
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("valuespectrum.models.spread.usable_cpus", lambda: 2)
     assert processes_for("auto", **many) == 2

@@ -403,7 +403,7 @@ def test_calls_spread_over_worker_processes_end_exactly_as_calls_made_here(
                 server.script = plan  # nothing the warm-up did is counted
             ws = tmp_path / f"ws{processes}"
             shutil.copytree(indexed, ws)
-            cfg = _cfg(ws, server, "probe.ask_why=false",
+            cfg = _cfg(ws, server, "probe.ask_why=false", "probe.timeout_s=2",  # < its hangs
                        f"probe.client_processes={processes}")
             metrics = runner.run(cfg, output_dir=tmp_path / f"out{processes}")
             again = runner.run(cfg, output_dir=tmp_path / f"again{processes}")

@@ -7,14 +7,17 @@ model whose calls are plain network I/O (``process_safe = True``: ``LiteLLMModel
 calls to worker processes; this process keeps the retries, timeouts, budget, cache and progress
 (``models.calls``), so nothing else changes and the answers are the same calls' answers.
 
-* The workers are started on the first call (``spawn``; a worker imports litellm, about 2 s) and
-  kept for the rest of this process, so the jobs of a sweep share them; until a worker has the
-  model ready, its calls are made here, so starting costs no latency.
+* The workers are started on the first call (``python -m valuespectrum.models.spread_worker``;
+  a worker imports litellm, about 2 s) and kept for the rest of this process, so the jobs of a
+  sweep share them; until a worker has the model ready, its calls are made here, so starting
+  costs no latency. A worker that cannot be started leaves the calls here, with a warning.
 * A worker gets the model pickled (no key on it: ``LiteLLMModel`` reads the key at call time)
   with this process's environment, so it reads the same key this process would.
-* A call cancelled here (its timeout, the error-rate stop) is cancelled in the worker. A worker
-  that dies fails its calls in flight as retryable ``transport`` errors; the runner asks them
-  again, here or in another worker, and the dead worker is replaced at the next job.
+* A call cancelled here (its timeout, the error-rate stop) is cancelled in the worker, which
+  confirms it. The next call goes to the worker with the fewest calls unanswered, so one that
+  stops answering (stopped, stuck) soon gets none; its calls time out here and are retried.
+  A worker that dies fails its calls in flight as retryable ``transport`` errors; the runner
+  asks them again, here or in another worker, and the dead worker is replaced at the next job.
 * Frames are pickles with a 4-byte length over a socket pair between this process and its own
   children; nothing listens on a port.
 """
@@ -26,17 +29,19 @@ import atexit
 import contextlib
 import itertools
 import logging
-import multiprocessing as mp
 import os
 import pickle
+import queue
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from valuespectrum.models.base import ChatModel, GenerationParams, Message, ModelCallError, Reply
-from valuespectrum.models.spread_worker import HEAD, error_from, frame, serve
+from valuespectrum.models.spread_worker import HEAD, error_from, frame
 
 log = logging.getLogger(__name__)
 # ``client_processes=auto`` spreads from this many calls in flight and this many calls to make:
@@ -52,76 +57,107 @@ def processes_for(setting: int | str, *, concurrency: int, calls: int) -> int:
         return int(setting)
     if concurrency < AUTO_MIN_CONCURRENCY or calls < AUTO_MIN_CALLS:
         return 0
-    return min(AUTO_MAX_PROCESSES, os.cpu_count() or 1)
+    return min(AUTO_MAX_PROCESSES, usable_cpus())
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, e.g. a container's share)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class _Worker:
-    """One worker process, its socket, and the calls it has in flight."""
+    """One worker process, its socket, and the calls it has in flight.
 
-    def __init__(self, ctx: Any, index: int) -> None:
+    Frames go out through a sender thread, so a worker slow to read (busy, stopped) never blocks
+    the event loop; one reader thread settles the futures. ``unanswered`` holds every call sent
+    and not yet answered, cancelled ones included until the worker confirms: a stuck worker
+    fills it and gets no more calls.
+    """
+
+    def __init__(self, index: int) -> None:
         here, there = socket.socketpair()
-        self.proc = ctx.Process(target=serve, args=(there,), daemon=True,
-                                name=f"valuespectrum-calls-{index}")
-        self.proc.start()
-        there.close()
+        self.name = f"call worker {index}"
+        try:
+            # -m, not multiprocessing: the caller's __main__ is never run again in the child;
+            # its own session: Ctrl-C is this process's to handle, the worker ends at EOF.
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "valuespectrum.models.spread_worker", str(there.fileno())],
+                pass_fds=(there.fileno(),), start_new_session=True, stdin=subprocess.DEVNULL)
+        except BaseException:
+            here.close()
+            raise
+        finally:
+            there.close()
         self.sock = here
         self.alive = True
         self.ready: set[str] = set()  # models (SpreadModel ids) this worker can call
         self.pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
-        self._send_lock = threading.Lock()
-        self._reader = threading.Thread(target=self._read, daemon=True,
-                                        name=f"valuespectrum-calls-{index}-reader")
-        self._reader.start()
+        self.unanswered: set[int] = set()
+        self._out: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        for target, role in ((self._read, "reader"), (self._write, "sender")):
+            threading.Thread(target=target, daemon=True, name=f"{self.name} {role}").start()
 
     def send(self, obj: Any) -> None:
-        data = frame(obj)
-        with self._send_lock:
-            self.sock.sendall(data)
+        if not self.alive:
+            raise OSError(f"{self.name} has exited")
+        self._out.put(frame(obj))
+
+    def _write(self) -> None:
+        try:
+            while (data := self._out.get()) is not None:
+                self.sock.sendall(data)
+        except OSError:
+            self._gone()
 
     def _read(self) -> None:
         stream = self.sock.makefile("rb")
         try:
-            while True:
-                head = stream.read(HEAD)
-                if len(head) < HEAD:
-                    break
+            while len(head := stream.read(HEAD)) == HEAD:
                 self._receive(pickle.loads(stream.read(int.from_bytes(head, "big"))))
         except (OSError, EOFError, pickle.UnpicklingError):
             pass
-        finally:
-            self.alive = False
-            self._fail_pending()
+        self._gone()
 
-    def _receive(self, frame: tuple) -> None:
-        kind, key, value = frame
+    def _receive(self, message: tuple) -> None:
+        kind, key, value = message
         if kind == "ready":
             self.ready.add(key)
             return
         if kind == "gone":  # the model could not be set up there: keep its calls here
-            log.warning("a call worker cannot make this model's calls (%s); making them here",
-                        value)
+            log.warning("%s cannot make this model's calls (%s); making them here",
+                        self.name, value)
+            self.ready.discard(key)
             return
+        self.unanswered.discard(key)
         waiting = self.pending.pop(key, None)
-        if waiting is not None:
+        if waiting is not None and kind != "cancelled":
             loop, future = waiting
-            result = value if kind == "reply" else error_from(value)
-            _settle_soon(loop, future, result)
+            _settle_soon(loop, future, value if kind == "reply" else error_from(value))
 
-    def _fail_pending(self) -> None:
-        gone = ModelCallError("transport", f"call worker {self.proc.name} exited",
-                              retryable=True)
-        while self.pending:
-            _key, (loop, future) = self.pending.popitem()
+    def _gone(self) -> None:
+        """The worker has exited (or its socket broke): fail what it had, as retryable."""
+        self.alive = False
+        self._out.put(None)
+        gone = ModelCallError("transport", f"{self.name} exited", retryable=True)
+        while True:
+            try:
+                _key, (loop, future) = self.pending.popitem()
+            except KeyError:
+                break
             _settle_soon(loop, future, gone)
 
     def close(self) -> None:
         self.alive = False
+        self._out.put(None)
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
-        self.proc.join(2)
-        if self.proc.is_alive():
-            self.proc.terminate()
+        try:
+            self.proc.wait(2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 def _settle_soon(loop: asyncio.AbstractEventLoop, future: asyncio.Future, result: Any) -> None:
@@ -147,6 +183,7 @@ class _Pool:
         self._count = itertools.count()
 
     def get(self, n: int) -> list[_Worker]:
+        """``n`` live workers, started where missing; fewer (or none) if a start fails."""
         with self._lock:
             dead = [w for w in self.workers if not w.alive]
             for w in dead:
@@ -154,9 +191,12 @@ class _Pool:
                 w.close()
             if dead:
                 log.warning("%d call worker(s) had exited; starting new ones", len(dead))
-            ctx = mp.get_context("spawn")
-            while len(self.workers) < n:
-                self.workers.append(_Worker(ctx, next(self._count)))
+            try:
+                while len(self.workers) < n:
+                    self.workers.append(_Worker(next(self._count)))
+            except OSError as exc:  # out of processes or descriptors: call from here
+                log.warning("cannot start a call worker (%s); making the calls in this process",
+                            exc)
             return self.workers[:n]
 
     def close(self) -> None:
@@ -166,8 +206,16 @@ class _Pool:
             self.workers.clear()
 
 
+    def forget(self) -> None:
+        """In a forked child: the workers (and their threads) are the parent's, not ours."""
+        self._lock = threading.Lock()
+        self.workers = []
+
+
 _pool = _Pool()
-atexit.register(_pool.close)
+atexit.register(lambda: _pool.close())
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _pool.forget())
 _ids = itertools.count()
 
 
@@ -199,14 +247,21 @@ class SpreadModel:
         return self.inner.fingerprint()
 
     def _pick(self) -> _Worker | None:
+        """The ready worker with the fewest unanswered calls; None: make the call here."""
         if self._workers is None:
+            self._workers = []
+            try:
+                model, env = pickle.dumps(self.inner), dict(os.environ)
+            except Exception as exc:  # a model that cannot travel makes its calls here
+                log.warning("model=%s cannot be sent to a call worker (%s); calling from here",
+                            self.name, exc)
+                return None
             self._workers = _pool.get(self.processes)
-            model, env = pickle.dumps(self.inner), dict(os.environ)
             for w in self._workers:
                 with contextlib.suppress(OSError):  # a dead one is replaced at the next job
                     w.send(("model", self._id, (model, env)))
         ready = [w for w in self._workers if w.alive and self._id in w.ready]
-        return min(ready, key=lambda w: len(w.pending)) if ready else None
+        return min(ready, key=lambda w: len(w.unanswered)) if ready else None
 
     async def ready(self, timeout_s: float = 60.0) -> int:
         """Wait until every worker can make this model's calls; the number that can."""
@@ -228,13 +283,12 @@ class SpreadModel:
         future = loop.create_future()
         key = next(_ids)
         worker.pending[key] = (loop, future)
+        worker.unanswered.add(key)
         try:
             worker.send(("call", key, (self._id, tuple(messages), params)))
-            sent = worker.alive  # else its reader may have failed its calls before this one
-        except OSError:
-            sent = False
-        if not sent:  # it has just died: make this call here
+        except OSError:  # it has just exited: make this call here
             worker.pending.pop(key, None)
+            worker.unanswered.discard(key)
             self.local_calls += 1
             return await self.inner.achat(messages, params)
         self.spread_calls += 1
@@ -242,15 +296,15 @@ class SpreadModel:
             return await future
         except asyncio.CancelledError:
             if worker.pending.pop(key, None) is not None and worker.alive:
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError):  # it stays unanswered until confirmed
                     worker.send(("cancel", key, None))
             raise
 
     async def aclose(self) -> None:
         """Let the workers drop this model (they stay for the next job); close the model."""
         for w in self._workers or []:
-            if w.alive:
-                with contextlib.suppress(OSError):
-                    w.send(("forget", self._id, None))
+            w.ready.discard(self._id)
+            with contextlib.suppress(OSError):
+                w.send(("forget", self._id, None))
         self._workers = None
         await self.inner.aclose()

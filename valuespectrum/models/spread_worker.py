@@ -1,6 +1,7 @@
 """The worker side of ``models.spread``: make the calls the parent process sends.
 
-A worker is a spawned child with one event loop. It reads frames (a 4-byte length, then a
+A worker is a child process (``python -m valuespectrum.models.spread_worker <fd>``, in a session
+of its own) with one event loop. It reads frames (a 4-byte length, then a
 pickle) from its socket: a model to set up (with the parent's environment), calls to make on it,
 cancellations, a model to drop. It answers each call with its ``Reply`` or the fields of its
 ``ModelCallError``, and exits when the parent closes the socket (or dies).
@@ -12,8 +13,8 @@ import asyncio
 import logging
 import os
 import pickle
-import signal
 import socket
+import sys
 from typing import Any
 
 from valuespectrum.models.base import GenerationParams, ModelCallError
@@ -39,7 +40,6 @@ def error_from(fields: tuple) -> ModelCallError:
 
 def serve(sock: socket.socket) -> None:
     """A worker's main: make the calls its parent sends until the socket closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     logging.getLogger("LiteLLM").setLevel(logging.ERROR)
     asyncio.run(_worker_loop(sock))
 
@@ -54,8 +54,8 @@ async def _worker_loop(sock: socket.socket) -> None:
             out = ("reply", key, await model.achat(messages, params))
         except ModelCallError as err:
             out = ("error", key, error_fields(err))
-        except asyncio.CancelledError:
-            return
+        except asyncio.CancelledError:  # the parent gave up on it (its timeout, a stop)
+            out = ("cancelled", key, None)
         except Exception as exc:  # a backend bug: the runner reports it, never as an answer
             out = ("error", key, ("other", f"{type(exc).__name__}: {exc}", False, None, None))
         finally:
@@ -65,7 +65,8 @@ async def _worker_loop(sock: socket.socket) -> None:
         except Exception as exc:  # a reply that cannot be sent back is that call's error
             data = frame(("error", key, ("other", f"the reply could not be sent back: {exc}",
                                          False, None, None)))
-        writer.write(data)
+        if not writer.is_closing():  # closing: the parent has gone, nobody to tell
+            writer.write(data)
 
     async def set_up(key: str, model_bytes: bytes, env: dict[str, str]) -> None:
         try:
@@ -105,3 +106,7 @@ async def _worker_loop(sock: socket.socket) -> None:
                 await model.aclose()
     for task in tasks.values():
         task.cancel()
+
+
+if __name__ == "__main__":  # python -m valuespectrum.models.spread_worker <socket fd>
+    serve(socket.socket(fileno=int(sys.argv[1])))
