@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -124,7 +125,9 @@ def test_a_worker_that_dies_costs_retries_not_answers(
         running = asyncio.create_task(run_calls(
             spread, [_request(i) for i in range(30)], progress=False, concurrency=10,
             max_retries=2, backoff_base_s=0.01))
+        deadline = asyncio.get_running_loop().time() + 10
         while len(victim.pending) < 2:  # calls in flight in the victim
+            assert asyncio.get_running_loop().time() < deadline, "no call reached the victim"
             await asyncio.sleep(0.01)
         victim.proc.kill()
         results = await running
@@ -214,3 +217,73 @@ def test_auto_spreads_only_where_one_loop_would_be_the_limit(monkeypatch) -> Non
     assert processes_for("0", **many) == 0
     monkeypatch.setattr("valuespectrum.models.spread.usable_cpus", lambda: 2)
     assert processes_for("auto", **many) == 2
+
+
+def test_a_worker_that_dies_at_start_leaves_the_calls_here(
+        fake_openai_server: FakeOpenAIServer, make_model: MakeModel,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import valuespectrum.models.spread as spread_module
+
+    # a worker whose Python cannot start (here: an interpreter option it refuses)
+    monkeypatch.setattr(spread_module, "_pool", spread_module._Pool())
+    real_popen = spread_module.subprocess.Popen
+    monkeypatch.setattr(spread_module.subprocess, "Popen",
+                        lambda args, **kw: real_popen([args[0], "--no-such-option",
+                                                       *args[1:]], **kw))
+    spread = SpreadModel(make_model(fake_openai_server), 1)
+
+    async def go():
+        assert await spread.ready(20) == 0  # it exited instead of getting ready
+        results = await run_calls(spread, [_request(i) for i in range(3)], progress=False)
+        await spread.aclose()
+        return results
+
+    results = asyncio.run(go())
+    assert all(r.reply is not None for r in results)
+    assert (spread.local_calls, spread.spread_calls) == (3, 0)
+    assert "exited (code" in caplog.text and "made in this process" in caplog.text
+
+
+def test_a_stopped_worker_blocks_nothing(fake_openai_server: FakeOpenAIServer,
+                                         make_model: MakeModel) -> None:
+    """A worker that stops reading (SIGSTOP) with big frames queued for it: the event loop
+    stays free, its calls time out here and are answered by the other worker."""
+    import os
+    import signal
+
+    fake_openai_server.script = _echo
+    spread = SpreadModel(make_model(fake_openai_server), 2)
+    big = ImagePart(b"\x89PNG" + os.urandom(400_000), mime="image/png")  # > a socket buffer
+
+    def request(i: int) -> CallRequest:
+        messages = (Message.text("system", "You are a helpful assistant."),
+                    Message("user", (f"picture {i}", big, "Yes or no?")))
+        return CallRequest(f"k{i}", messages, GenerationParams(seed=i))
+
+    watchdog_fired = threading.Event()
+
+    async def go():
+        assert await spread.ready(60) == 2
+        stopped = spread._workers[0]
+        os.kill(stopped.proc.pid, signal.SIGSTOP)
+
+        def unstick() -> None:  # a blocked loop cannot time out: resume the worker, fail below
+            watchdog_fired.set()
+            os.kill(stopped.proc.pid, signal.SIGCONT)
+
+        watchdog = threading.Timer(45, unstick)
+        watchdog.start()
+        try:
+            return stopped, await run_calls(
+                spread, [request(i) for i in range(12)], progress=False, concurrency=4,
+                timeout_s=1.5, max_retries=3, backoff_base_s=0.01)
+        finally:
+            watchdog.cancel()
+            os.kill(stopped.proc.pid, signal.SIGCONT)
+            await spread.aclose()
+
+    stopped, results = asyncio.run(go())
+    assert not watchdog_fired.is_set(), "the event loop was blocked by the stopped worker"
+    assert [r.reply.text for r in results] == [f"Yes, picture {i}." for i in range(12)]
+    assert any(r.retried for r in results)  # what went to the stopped worker was asked again
+    assert len(stopped.unanswered) <= 4  # it was sent no more than what was in flight

@@ -393,7 +393,7 @@ def test_calls_spread_over_worker_processes_end_exactly_as_calls_made_here(
     runs = {}
     for processes in ("0", "2"):  # a fresh plan each: it counts the attempts per item
         plan = FaultPlan(seed=SEED, p_refuse=0.05, p_garbage=0.05, p_429=0.05, p_500=0.05,
-                         p_hang=0.02, p_fail=0.05, p_yes=0.4, hang_s=3.0)
+                         p_hang=0.02, p_fail=0.05, p_yes=0.4, hang_s=8.0)
         with FakeOpenAIServer(plan) as server:
             if processes != "0":  # the workers are up before the stage, so it uses them
                 warm = SpreadModel(LiteLLMModel("warm", "openai/fake-vlm",
@@ -403,7 +403,7 @@ def test_calls_spread_over_worker_processes_end_exactly_as_calls_made_here(
                 server.script = plan  # nothing the warm-up did is counted
             ws = tmp_path / f"ws{processes}"
             shutil.copytree(indexed, ws)
-            cfg = _cfg(ws, server, "probe.ask_why=false", "probe.timeout_s=2",  # < its hangs
+            cfg = _cfg(ws, server, "probe.ask_why=false", "probe.timeout_s=3",  # < its hangs
                        f"probe.client_processes={processes}")
             metrics = runner.run(cfg, output_dir=tmp_path / f"out{processes}")
             again = runner.run(cfg, output_dir=tmp_path / f"again{processes}")

@@ -38,6 +38,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from valuespectrum.models.base import ChatModel, GenerationParams, Message, ModelCallError, Reply
@@ -61,7 +62,7 @@ def processes_for(setting: int | str, *, concurrency: int, calls: int) -> int:
 
 
 def usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity, e.g. a container's share)."""
+    """The CPUs this process may run on (its affinity; a CPU quota is not seen)."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
@@ -81,10 +82,13 @@ class _Worker:
         self.name = f"call worker {index}"
         try:
             # -m, not multiprocessing: the caller's __main__ is never run again in the child;
+            # -P: the package comes from where this one did (_child_env), not from the cwd;
             # its own session: Ctrl-C is this process's to handle, the worker ends at EOF.
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "valuespectrum.models.spread_worker", str(there.fileno())],
-                pass_fds=(there.fileno(),), start_new_session=True, stdin=subprocess.DEVNULL)
+                [sys.executable, "-P", "-m", "valuespectrum.models.spread_worker",
+                 str(there.fileno())],
+                pass_fds=(there.fileno(),), start_new_session=True, stdin=subprocess.DEVNULL,
+                env=_child_env())
         except BaseException:
             here.close()
             raise
@@ -92,6 +96,8 @@ class _Worker:
             there.close()
         self.sock = here
         self.alive = True
+        self.ever_ready = False  # it has set a model up once: it started fine
+        self._state = threading.Lock()
         self.ready: set[str] = set()  # models (SpreadModel ids) this worker can call
         self.pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
         self.unanswered: set[int] = set()
@@ -100,9 +106,12 @@ class _Worker:
             threading.Thread(target=target, daemon=True, name=f"{self.name} {role}").start()
 
     def send(self, obj: Any) -> None:
+        self.send_frame(frame(obj))
+
+    def send_frame(self, data: bytes) -> None:
         if not self.alive:
             raise OSError(f"{self.name} has exited")
-        self._out.put(frame(obj))
+        self._out.put(data)
 
     def _write(self) -> None:
         try:
@@ -112,18 +121,21 @@ class _Worker:
             self._gone()
 
     def _read(self) -> None:
-        stream = self.sock.makefile("rb")
         try:
+            stream = self.sock.makefile("rb")
             while len(head := stream.read(HEAD)) == HEAD:
                 self._receive(pickle.loads(stream.read(int.from_bytes(head, "big"))))
-        except (OSError, EOFError, pickle.UnpicklingError):
-            pass
-        self._gone()
+        except Exception as exc:  # a broken socket or frame: this worker is done
+            if not isinstance(exc, OSError | EOFError):
+                log.warning("%s: unreadable answer (%s: %s)", self.name, type(exc).__name__, exc)
+        finally:
+            self._gone()
 
     def _receive(self, message: tuple) -> None:
         kind, key, value = message
         if kind == "ready":
             self.ready.add(key)
+            self.ever_ready = True
             return
         if kind == "gone":  # the model could not be set up there: keep its calls here
             log.warning("%s cannot make this model's calls (%s); making them here",
@@ -132,13 +144,19 @@ class _Worker:
             return
         self.unanswered.discard(key)
         waiting = self.pending.pop(key, None)
-        if waiting is not None and kind != "cancelled":
+        if waiting is not None:  # still awaited here ("cancelled": not by us, so retry it)
             loop, future = waiting
-            _settle_soon(loop, future, value if kind == "reply" else error_from(value))
+            result = (value if kind == "reply" else error_from(value) if kind == "error" else
+                      ModelCallError("transport", f"{self.name} cancelled the call",
+                                     retryable=True))
+            _settle_soon(loop, future, result)
 
     def _gone(self) -> None:
         """The worker has exited (or its socket broke): fail what it had, as retryable."""
-        self.alive = False
+        with self._state:  # the reader and the sender may both find out
+            if not self.alive:
+                return
+            self.alive = False
         self._out.put(None)
         gone = ModelCallError("transport", f"{self.name} exited", retryable=True)
         while True:
@@ -147,9 +165,16 @@ class _Worker:
             except KeyError:
                 break
             _settle_soon(loop, future, gone)
+        if not self.ever_ready:  # it never got going: say why the calls stay here
+            code = None
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = self.proc.wait(1)
+            log.warning("%s exited (code %s) before it could make a call; the calls are made"
+                        " in this process", self.name, code)
 
     def close(self) -> None:
-        self.alive = False
+        with self._state:
+            self.alive = False
         self._out.put(None)
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
@@ -158,6 +183,20 @@ class _Worker:
             self.proc.wait(2)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def _child_env() -> dict[str, str]:
+    """This environment, with the folder this package was imported from first on the path
+    (a checkout on ``sys.path``, not only an install), so the worker runs the same code."""
+    import site
+
+    import valuespectrum
+
+    root = str(Path(valuespectrum.__file__).resolve().parents[1])
+    if root in {*site.getsitepackages(), site.getusersitepackages()}:
+        return dict(os.environ)  # installed: the child finds it where this one did
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
 
 
 def _settle_soon(loop: asyncio.AbstractEventLoop, future: asyncio.Future, result: Any) -> None:
@@ -181,6 +220,7 @@ class _Pool:
         self._lock = threading.Lock()
         self.workers: list[_Worker] = []
         self._count = itertools.count()
+        self.failed_start = False  # a worker exited before it was ready: none are started
 
     def get(self, n: int) -> list[_Worker]:
         """``n`` live workers, started where missing; fewer (or none) if a start fails."""
@@ -189,6 +229,9 @@ class _Pool:
             for w in dead:
                 self.workers.remove(w)
                 w.close()
+            self.failed_start = self.failed_start or any(not w.ever_ready for w in dead)
+            if self.failed_start:  # workers cannot start here: do not try every job again
+                return []
             if dead:
                 log.warning("%d call worker(s) had exited; starting new ones", len(dead))
             try:
@@ -209,6 +252,10 @@ class _Pool:
     def forget(self) -> None:
         """In a forked child: the workers (and their threads) are the parent's, not ours."""
         self._lock = threading.Lock()
+        for w in self.workers:
+            w.alive = False  # a SpreadModel of the parent's now calls from here
+            with contextlib.suppress(OSError):
+                os.close(w.sock.detach())  # the parent's worker sees its EOF, not ours
         self.workers = []
 
 
@@ -282,10 +329,15 @@ class SpreadModel:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         key = next(_ids)
+        try:
+            data = frame(("call", key, (self._id, tuple(messages), params)))
+        except Exception:  # what cannot travel is asked from here
+            self.local_calls += 1
+            return await self.inner.achat(messages, params)
         worker.pending[key] = (loop, future)
         worker.unanswered.add(key)
         try:
-            worker.send(("call", key, (self._id, tuple(messages), params)))
+            worker.send_frame(data)
         except OSError:  # it has just exited: make this call here
             worker.pending.pop(key, None)
             worker.unanswered.discard(key)

@@ -54,8 +54,6 @@ async def _worker_loop(sock: socket.socket) -> None:
             out = ("reply", key, await model.achat(messages, params))
         except ModelCallError as err:
             out = ("error", key, error_fields(err))
-        except asyncio.CancelledError:  # the parent gave up on it (its timeout, a stop)
-            out = ("cancelled", key, None)
         except Exception as exc:  # a backend bug: the runner reports it, never as an answer
             out = ("error", key, ("other", f"{type(exc).__name__}: {exc}", False, None, None))
         finally:
@@ -67,6 +65,12 @@ async def _worker_loop(sock: socket.socket) -> None:
                                          False, None, None)))
         if not writer.is_closing():  # closing: the parent has gone, nobody to tell
             writer.write(data)
+
+    def cancelled(task: asyncio.Task, key: int) -> None:
+        """Tell the parent a call ended cancelled (asked to, or before it started)."""
+        tasks.pop(key, None)
+        if task.cancelled() and not writer.is_closing():
+            writer.write(frame(("cancelled", key, None)))
 
     async def set_up(key: str, model_bytes: bytes, env: dict[str, str]) -> None:
         try:
@@ -90,7 +94,9 @@ async def _worker_loop(sock: socket.socket) -> None:
         if kind == "call":
             model_key, messages, params = value
             if model_key in models:
-                tasks[key] = asyncio.create_task(call(key, models[model_key], messages, params))
+                task = asyncio.create_task(call(key, models[model_key], messages, params))
+                task.add_done_callback(lambda t, key=key: cancelled(t, key))
+                tasks[key] = task
             else:
                 writer.write(frame(("error", key, ("other", "the call worker lost the model",
                                                     True, None, None))))
@@ -104,7 +110,7 @@ async def _worker_loop(sock: socket.socket) -> None:
             model = models.pop(key, None)
             if model is not None:
                 await model.aclose()
-    for task in tasks.values():
+    for task in list(tasks.values()):
         task.cancel()
 
 
