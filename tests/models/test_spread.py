@@ -287,3 +287,34 @@ def test_a_stopped_worker_blocks_nothing(fake_openai_server: FakeOpenAIServer,
     assert [r.reply.text for r in results] == [f"Yes, picture {i}." for i in range(12)]
     assert any(r.retried for r in results)  # what went to the stopped worker was asked again
     assert len(stopped.unanswered) <= 4  # it was sent no more than what was in flight
+
+
+def test_a_figure_drawn_in_a_worker_is_the_figure_drawn_here(
+        fake_openai_server: FakeOpenAIServer, make_model: MakeModel, tmp_path) -> None:
+    """The probe draws its figures in an idle call worker: byte for byte what it would draw."""
+    import pandas as pd
+
+    from valuespectrum.models.spread import offload
+    from valuespectrum.report.profile import collect_figures, drawn_files
+    from valuespectrum.values import VALUES
+
+    scores = pd.DataFrame({"model": "fake", "value": list(VALUES),
+                           "score": [40.0 + 3 * i for i in range(10)],
+                           "ci_low": [30.0 + 3 * i for i in range(10)],
+                           "ci_high": [50.0 + 3 * i for i in range(10)]})
+    settings = dict(label="fake", axis_order="paper", true_profile=None, formats=("png", "svg"))
+    spread = SpreadModel(make_model(fake_openai_server), 1)
+    assert asyncio.run(spread.ready(60)) == 1  # a worker is up
+    asyncio.run(spread.aclose())
+    started = {"radar": offload(drawn_files, scores, figures=("radar",), **settings)}
+    assert started["radar"] is not None
+    there = tmp_path / "there"
+    there.mkdir()
+    collect_figures(started, there, scores, **settings)  # the bars: drawn here
+    here = drawn_files(scores, **settings)
+    assert sorted(p.name for p in there.iterdir()) == sorted(here) == [
+        "radar.png", "radar.svg", "scores.png", "scores.svg"]
+    assert all((there / name).read_bytes() == data for name, data in here.items())
+    broken = offload(drawn_files, "not a table", figures=("radar",), **settings)
+    with pytest.raises(RuntimeError, match="call worker"):
+        broken.result(timeout=60)

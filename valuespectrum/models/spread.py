@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import itertools
 import logging
@@ -37,7 +38,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,8 @@ class _Worker:
         self.ever_ready = False  # it has set a model up once: it started fine
         self._state = threading.Lock()
         self.ready: set[str] = set()  # models (SpreadModel ids) this worker can call
-        self.pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
+        # key -> (loop, asyncio future) of a call; (None, concurrent future) of an offload
+        self.pending: dict[int, tuple[Any, Any]] = {}
         self.unanswered: set[int] = set()
         self._out: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         for target, role in ((self._read, "reader"), (self._write, "sender")):
@@ -144,7 +146,9 @@ class _Worker:
             return
         self.unanswered.discard(key)
         waiting = self.pending.pop(key, None)
-        if waiting is not None:  # still awaited here ("cancelled": not by us, so retry it)
+        if waiting is not None and waiting[0] is None:  # an offloaded function's future
+            _settle(waiting[1], value if kind == "done" else RuntimeError(f"{self.name}: {value}"))
+        elif waiting is not None:  # still awaited here ("cancelled": not by us, so retry it)
             loop, future = waiting
             result = (value if kind == "reply" else error_from(value) if kind == "error" else
                       ModelCallError("transport", f"{self.name} cancelled the call",
@@ -164,7 +168,10 @@ class _Worker:
                 _key, (loop, future) = self.pending.popitem()
             except KeyError:
                 break
-            _settle_soon(loop, future, gone)
+            if loop is None:  # an offload: a concurrent future, settled from any thread
+                _settle(future, RuntimeError(f"{self.name} exited"))
+            else:
+                _settle_soon(loop, future, gone)
         if not self.ever_ready:  # it never got going: say why the calls stay here
             code = None
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -199,18 +206,40 @@ def _child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
 
 
+def offload(fn: Callable[..., Any], *args: Any, **kwargs: Any
+            ) -> concurrent.futures.Future | None:
+    """Run ``fn(*args, **kwargs)`` (a module-level function; picklable arguments and result)
+    in the least busy call worker of this process; None when none is up (then run it here).
+
+    The probe draws its figures this way while it writes its tables: in another process, they
+    cost its wall time nothing.
+    """
+    up = [w for w in _pool.workers if w.alive and w.ever_ready]
+    if not up:
+        return None
+    worker = min(up, key=lambda w: len(w.unanswered))
+    key, future = next(_ids), concurrent.futures.Future()
+    try:
+        data = frame(("run", key, (fn.__module__, fn.__qualname__, args, kwargs)))
+        worker.pending[key] = (None, future)
+        worker.unanswered.add(key)
+        worker.send_frame(data)
+    except Exception:  # it cannot travel, or the worker has just exited: run it here
+        worker.pending.pop(key, None)
+        worker.unanswered.discard(key)
+        return None
+    return future
+
+
 def _settle_soon(loop: asyncio.AbstractEventLoop, future: asyncio.Future, result: Any) -> None:
     with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for this any more
         loop.call_soon_threadsafe(_settle, future, result)
 
 
-def _settle(future: asyncio.Future, result: Any) -> None:
-    if future.done():
-        return
-    if isinstance(result, BaseException):
-        future.set_exception(result)
-    else:
-        future.set_result(result)
+def _settle(future: Any, result: Any) -> None:
+    """Settle an asyncio or concurrent future with ``result`` (an exception: raised there)."""
+    if not future.done():
+        (future.set_exception if isinstance(result, BaseException) else future.set_result)(result)
 
 
 class _Pool:

@@ -1,15 +1,17 @@
 """The worker side of ``models.spread``: make the calls the parent process sends.
 
 A worker is a child process (``python -m valuespectrum.models.spread_worker <fd>``, in a session
-of its own) with one event loop. It reads frames (a 4-byte length, then a
-pickle) from its socket: a model to set up (with the parent's environment), calls to make on it,
-cancellations, a model to drop. It answers each call with its ``Reply`` or the fields of its
-``ModelCallError``, and exits when the parent closes the socket (or dies).
+of its own) with one event loop. It reads frames (a 4-byte length, then a pickle) from its
+socket: a model to set up (with the parent's environment), calls to make on it, cancellations,
+a model to drop, or a function to run (``spread.offload``). It answers each call with its
+``Reply`` or the fields of its ``ModelCallError``, and exits when the parent closes the socket
+(or dies).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import pickle
@@ -48,6 +50,7 @@ async def _worker_loop(sock: socket.socket) -> None:
     reader, writer = await asyncio.open_connection(sock=sock)
     models: dict[str, Any] = {}
     tasks: dict[int, asyncio.Task] = {}
+    jobs: set[asyncio.Task] = set()  # offloaded functions running
 
     async def call(key: int, model: Any, messages: tuple, params: GenerationParams) -> None:
         try:
@@ -71,6 +74,16 @@ async def _worker_loop(sock: socket.socket) -> None:
         tasks.pop(key, None)
         if task.cancelled() and not writer.is_closing():
             writer.write(frame(("cancelled", key, None)))
+
+    async def run(key: int, module: str, name: str, args: tuple, kwargs: dict) -> None:
+        """An offloaded function (``spread.offload``), in a thread: calls keep flowing."""
+        try:
+            fn = getattr(importlib.import_module(module), name)
+            out = ("done", key, await asyncio.to_thread(fn, *args, **kwargs))
+        except Exception as exc:
+            out = ("failed", key, f"{type(exc).__name__}: {exc}")
+        if not writer.is_closing():
+            writer.write(frame(out))
 
     async def set_up(key: str, model_bytes: bytes, env: dict[str, str]) -> None:
         try:
@@ -100,6 +113,9 @@ async def _worker_loop(sock: socket.socket) -> None:
             else:
                 writer.write(frame(("error", key, ("other", "the call worker lost the model",
                                                     True, None, None))))
+        elif kind == "run":
+            jobs.add(asyncio.create_task(run(key, *value)))
+            jobs.difference_update([j for j in jobs if j.done()])
         elif kind == "cancel":
             task = tasks.pop(key, None)
             if task is not None:

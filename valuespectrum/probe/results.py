@@ -35,11 +35,13 @@ class ProbeScores:
 
 
 def score_answers(
-    frame, *, true_profile: Mapping[str, float] | None, expectations=None, **settings: Any
+    frame, *, true_profile: Mapping[str, float] | None, expectations=None, on_scores=None,
+    **settings: Any,
 ) -> ProbeScores:
     """Score ``frame`` (one row per answer) with ``scoring.score_profile``'s ``settings``;
-    ``expectations`` (see ``scoring.expected_scores``) adds the known-truth check."""
-    result = score_profile(frame, **settings)
+    ``expectations`` (see ``scoring.expected_scores``) adds the known-truth check;
+    ``on_scores`` is ``score_profile``'s."""
+    result = score_profile(frame, on_scores=on_scores, **settings)
     scores = result.scores
     profile = {r.value: float(r.score) for r in scores.itertuples()}
     rho = mae = None

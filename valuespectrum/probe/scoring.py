@@ -37,6 +37,7 @@ We keep that score so our numbers sit next to the paper's, but make its parts vi
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +105,7 @@ def score_profile(
     answers: pd.DataFrame, *, n_boot: int = 2000, ci: float = 0.95, seed: int = 0,
     hedonism_in: HedonismGroup = "openness_to_change", interval: str = "two_stage",
     angles: dict[str, float] | None = None, n_perm: int = 9999,
-    keyword_flag_points: float = 5.0,
+    keyword_flag_points: float = 5.0, on_scores: Callable[[pd.DataFrame], Any] | None = None,
 ) -> Profile:  # fmt: skip
     """Score every model of ``answers`` (one row per answer; see ``REQUIRED_COLUMNS``).
 
@@ -113,6 +114,8 @@ def score_profile(
     attempts. Each model's bootstrap stream is seeded from ``seed`` and the model's name, so
     adding a model leaves the other models' intervals unchanged. ``angles`` (degrees per value)
     place the values for the circumplex fit; ``n_perm`` shufflings give its p-value.
+    ``on_scores`` gets the per-value table as soon as it is known, before the summary's
+    permutation tests (the probe starts drawing its figures there).
     """
     if not 0 < ci < 1:
         raise ValueError(f"ci={ci} must lie strictly between 0 and 1, e.g. 0.95")
@@ -128,6 +131,8 @@ def score_profile(
     ]
     scores = _concat([p[0] for p in parts], SCORE_COLUMNS)
     scores["higher_order"] = scores["value"].map(group_of)
+    if on_scores is not None:
+        on_scores(scores)
     summary = model_summary(scores, hedonism_in=hedonism_in, angles=angles, n_perm=n_perm,
                             seed=seed)  # fmt: skip
     if parts:

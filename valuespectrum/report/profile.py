@@ -6,10 +6,14 @@ beside the profile it was given.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from valuespectrum.values import LABELS, VALUES
+
+log = logging.getLogger(__name__)
 
 SIMULATED_NOTE = "SIMULATED respondent: a known-truth check of the instrument, not a real VLM"
 FIGURES = ("radar", "scores")  # stems: one file per figure format (plots.formats)
@@ -138,12 +142,14 @@ def draw_profile(
     axis_order: str = "paper",
     true_profile: dict[str, float] | None = None,
     formats=("png", "svg"),
+    figures: tuple[str, ...] = FIGURES,
 ) -> None:
-    """Draw the radar and bar figures of ``scores`` into ``folder``, one file per format.
+    """Draw the radar and bar figures of ``scores`` (``figures``: those of ``FIGURES`` to
+    draw) into ``folder``, one file per format.
 
     ``true_profile`` (a simulated respondent's) is drawn beside the recovered one.
     """
-    from valuespectrum.report.plots import figure_formats, radar_chart, score_bars
+    from valuespectrum.report.plots import figure_formats
 
     note = SIMULATED_NOTE if true_profile else None
     profile = {r.value: r.score for r in scores.itertuples()}
@@ -154,19 +160,63 @@ def draw_profile(
         profiles = {"recovered profile": profile, "true profile": dict(true_profile)}
         truth = {label: dict(true_profile)}
     with figure_formats(formats):
-        radar_chart(
-            profiles,
-            folder / "radar.png",
-            title=f"Value profile: {label}",
-            axis_order=axis_order,
-            ci={next(iter(profiles)): ci},
-            note=note,
-        )
-        score_bars(
-            scores.assign(model=label),
-            folder / "scores.png",
-            title=f"% yes per value: {label}",
-            note=note,
-            truth=truth,
-            truth_label="true profile (given to the respondent)",
-        )
+        if "radar" in figures:
+            _radar(profiles, folder, label, axis_order, ci, note)
+        if "scores" in figures:
+            _bars(scores, folder, label, note, truth)
+
+
+def drawn_files(scores, **settings: Any) -> dict[str, bytes]:
+    """``draw_profile(scores, <a temporary folder>, **settings)``, returned as file name ->
+    bytes (what a call worker sends back when it draws a figure for the probe)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        draw_profile(scores, Path(tmp), **settings)
+        return {f.name: f.read_bytes() for f in sorted(Path(tmp).iterdir())}
+
+
+def collect_figures(started: Mapping[str, Any], folder: Path, scores, **settings: Any) -> None:
+    """Put the figures drawn elsewhere into ``folder`` (``started``: figure -> future of
+    ``drawn_files``, or None) and draw here those that were not, or whose drawing failed."""
+    here = []
+    for name, future in started.items():
+        try:
+            files = None if future is None else future.result(timeout=300)
+        except Exception as exc:
+            log.warning("the %s figure could not be drawn in a call worker (%s); drawing it"
+                        " here", name, exc)
+            files = None
+        if files is None:
+            here.append(name)
+        for file, data in (files or {}).items():
+            (folder / file).write_bytes(data)
+    missing = tuple(name for name in FIGURES if name not in started)
+    if here or missing:
+        draw_profile(scores, folder, figures=(*here, *missing), **settings)
+
+
+def _radar(profiles, folder: Path, label: str, axis_order: str, ci, note) -> None:
+    from valuespectrum.report.plots import radar_chart
+
+    radar_chart(
+        profiles,
+        folder / "radar.png",
+        title=f"Value profile: {label}",
+        axis_order=axis_order,
+        ci={next(iter(profiles)): ci},
+        note=note,
+    )
+
+
+def _bars(scores, folder: Path, label: str, note, truth) -> None:
+    from valuespectrum.report.plots import score_bars
+
+    score_bars(
+        scores.assign(model=label),
+        folder / "scores.png",
+        title=f"% yes per value: {label}",
+        note=note,
+        truth=truth,
+        truth_label="true profile (given to the respondent)",
+    )

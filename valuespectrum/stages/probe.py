@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from valuespectrum.models.registry import build_model, generation_params, price_of
-from valuespectrum.models.spread import processes_for
+from valuespectrum.models.spread import offload, processes_for
 from valuespectrum.probe.ask import CallStats, ask
 from valuespectrum.probe.axes import KEYED, Axes, scored_answers
 from valuespectrum.probe.checks import answer_checks
@@ -266,7 +266,7 @@ def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]
     """Score the answers, store the scores, print the table, draw and log the figures."""
     import pandas as pd
 
-    from valuespectrum.report.profile import draw_profile, render_table
+    from valuespectrum.report.profile import FIGURES, collect_figures, drawn_files, render_table
     from valuespectrum.report.readings import reading_lines
 
     cfg = ctx.cfg
@@ -282,7 +282,18 @@ def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]
     true_profile = cfg.model.true_profile
     folder = _results_folder(ctx, probe_run, answers)
     settings = _scoring_settings(cfg)
-    result = score_answers(frame, true_profile=true_profile, expectations=expectations, **settings)
+    label = cfg.model.label or cfg.model.name
+    drawing = dict(label=label, axis_order=cfg.plots.axis_order, true_profile=true_profile,
+                   formats=cfg.plots.formats)
+    started = {}  # figure -> drawn meanwhile in an idle call worker (None: drawn here)
+
+    def draw_meanwhile(scores) -> None:  # while the summary's permutation tests run here
+        if not (folder / "scores.parquet").exists():
+            started.update({f: offload(drawn_files, scores, figures=(f,), **drawing)
+                            for f in FIGURES})
+
+    result = score_answers(frame, true_profile=true_profile, expectations=expectations,
+                           on_scores=draw_meanwhile, **settings)
     checks = answer_checks(full, n_boot=cfg.probe.n_boot, seed=cfg.seed,
                            interval=cfg.scoring.interval)  # fmt: skip
     result = with_checks(result, checks)
@@ -307,13 +318,9 @@ def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]
     print(table)
     results_log.info("value profile\n%s", table)
     if not (folder / "scores.parquet").exists():
-        label = cfg.model.label or cfg.model.name
 
         def write(tmp: Path) -> None:
-            draw_profile(
-                result.scores, tmp, label=label, axis_order=cfg.plots.axis_order,
-                true_profile=true_profile, formats=cfg.plots.formats,
-            )
+            collect_figures(started, tmp, result.scores, **drawing)
             _write_summary(tmp, cfg, result, probe_run, true_profile, checks.lines())
             tables = (("answers", full), ("keywords", result.keywords),
                       ("images", result.images), ("scores", result.scores))  # fmt: skip
