@@ -374,3 +374,25 @@ def test_import_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_on_scores_gets_the_value_table_before_the_summary_is_computed(monkeypatch) -> None:
+    """The probe starts drawing its figures from this table while the summary's permutation
+    tests run: it must come first, and be the final table."""
+    import valuespectrum.probe.scoring as scoring
+
+    events, tables = [], []
+    summary = scoring.model_summary
+
+    def counted_summary(*args, **kwargs):
+        events.append("summary")
+        return summary(*args, **kwargs)
+
+    monkeypatch.setattr(scoring, "model_summary", counted_summary)
+    df = synthetic({"m": {v: 30.0 + 4 * i for i, v in enumerate(VALUES)}}, n=20)
+    profile = score_profile(df, n_boot=200, on_scores=lambda t: (events.append("scores"),
+                                                                  tables.append(t.copy())))
+    assert events == ["scores", "summary"]
+    cols = ["model", "value", "score", "ci_low", "ci_high"]
+    pd.testing.assert_frame_equal(tables[0][cols].reset_index(drop=True),
+                                  profile.scores[cols].reset_index(drop=True))
