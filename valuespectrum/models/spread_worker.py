@@ -131,4 +131,7 @@ async def _worker_loop(sock: socket.socket) -> None:
 
 
 if __name__ == "__main__":  # python -m valuespectrum.models.spread_worker <socket fd>
+    if len(sys.argv) != 2 or not sys.argv[1].isdigit():
+        sys.exit("a call worker of the probe (models.spread); it starts its own workers, and"
+                 " run by hand this only shows the package imports")
     serve(socket.socket(fileno=int(sys.argv[1])))
