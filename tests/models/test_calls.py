@@ -310,3 +310,73 @@ def test_settled_failures_count_in_the_budget_even_with_nothing_to_call() -> Non
 
     with pytest.raises(ErrorRateExceeded, match=r"10/40 calls of this job failed, 10 of them"):
         asyncio.run(go())
+
+
+class _Node:
+    """An object in a reference cycle: only the garbage collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_while_calls_run_the_collector_leaves_older_objects_alone() -> None:
+    """A full collection of a job's heap would stall every call in flight: while calls run,
+    what existed before them is frozen (``gc.freeze``); the calls' own garbage is still
+    collected, and afterwards the older objects are the collector's again."""
+    import weakref
+
+    old = _Node()
+    old_ref = weakref.ref(old)
+    seen: list[tuple[int, bool]] = []
+
+    def behave(n: int) -> Reply:
+        nonlocal old
+        fresh = _Node()
+        fresh_ref = weakref.ref(fresh)
+        del fresh
+        old = None  # the older cycle becomes garbage while frozen: it waits for the end
+        gc.collect()
+        seen.append((gc.get_freeze_count(), fresh_ref() is None))
+        return Reply("Yes", 0.0)
+
+    before = gc.get_freeze_count()
+    run(ScriptedModel(behave), requests(3), concurrency=1)
+    assert all(frozen > before and collected for frozen, collected in seen), seen
+    assert old_ref() is not None  # frozen during the calls, so not collected then
+    assert gc.get_freeze_count() == before
+    gc.collect()
+    assert old_ref() is None  # nothing leaks: back with the collector, it is freed
+
+
+def test_a_failed_run_gives_the_older_objects_back_to_the_collector() -> None:
+    before = gc.get_freeze_count()
+
+    def fail(_r: CallResult) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        run(ScriptedModel(lambda n: Reply("Yes", 0.0)), requests(5), on_result=fail)
+    assert gc.get_freeze_count() == before
+
+
+def test_two_call_runners_at_once_keep_older_objects_frozen_until_both_end() -> None:
+    import threading
+
+    before = gc.get_freeze_count()
+    inside, other_done = threading.Event(), threading.Event()
+    frozen_after_other: list[int] = []
+
+    def slow(n: int) -> Reply:  # runs in its own thread and event loop
+        inside.set()
+        other_done.wait(10)
+        frozen_after_other.append(gc.get_freeze_count())
+        return Reply("Yes", 0.0)
+
+    long_run = threading.Thread(target=run, args=(ScriptedModel(slow), requests(1)))
+    long_run.start()
+    assert inside.wait(10)
+    run(ScriptedModel(lambda n: Reply("Yes", 0.0)), requests(2))  # starts and ends meanwhile
+    other_done.set()
+    long_run.join(10)
+    assert frozen_after_other and frozen_after_other[0] > before
+    assert gc.get_freeze_count() == before
