@@ -66,6 +66,38 @@ def test_small_counts_use_the_permutation_test() -> None:
     assert test.p == pytest.approx(exact, abs=0.004)
 
 
+def _one_draw_p(yes, n, units, n_perm: int, seed: int) -> float:
+    """The permutation p-value from one (n_perm, units) draw of shuffle keys: what the test
+    computed before it went through its shuffles block by block."""
+    group, u_yes, u_n = units
+    order = np.argsort(group, kind="stable")
+    group, u_yes, u_n = group[order], u_yes[order], u_n[order]
+    rate = yes.sum() / n.sum()
+    x2 = chi_square(yes, n)[0]
+    starts = np.unique(group, return_index=True)[1]
+    perms = np.argsort(np.random.default_rng(seed).random((n_perm, len(group))), axis=1)
+    y_p, n_p = (np.add.reduceat(a[perms], starts, axis=1) for a in (u_yes, u_n))
+    stat = ((y_p - n_p * rate) ** 2 / (n_p * rate)
+            + (n_p - y_p - n_p * (1 - rate)) ** 2 / (n_p * (1 - rate))).sum(axis=1)
+    return (1 + int((stat >= x2 - 1e-9).sum())) / (1 + n_perm)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shuffles_drawn_block_by_block_give_the_p_value_of_one_draw(seed: int) -> None:
+    """Reported p-values do not depend on how the shuffles are split into blocks: 2,500
+    shuffles of 900 images (several blocks, the last one short) give exactly the p-value of
+    one draw of every shuffle key."""
+    rng = np.random.default_rng(100 + seed)
+    group = rng.integers(0, 10, 900)
+    u_n = np.full(900, 3.0)  # three samples per image: the permutation test
+    u_yes = np.minimum(u_n, rng.binomial(3, 0.55 + 0.004 * group)).astype(float)
+    yes, n = np.bincount(group, u_yes, 10), np.bincount(group, u_n, 10)
+    test = homogeneity_test(yes, n, units=(group, u_yes, u_n), n_perm=2500,
+                            rng=np.random.default_rng(seed))  # fmt: skip
+    assert test.method == "permutation"
+    assert test.p == _one_draw_p(yes, n, (group, u_yes, u_n), 2500, seed)
+
+
 def test_one_rate_everywhere_is_not_rejected_and_degenerate_tables_are_nan() -> None:
     assert homogeneity_test(np.full(10, 40.0), np.full(10, 50.0)).p == 1.0
     assert np.isnan(homogeneity_test(np.array([3.0]), np.array([5.0])).p)

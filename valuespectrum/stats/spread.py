@@ -108,14 +108,23 @@ def homogeneity_test(
     group = group[u_n > 0][order]
     u_yes, u_n = u_yes[u_n > 0][order].astype(float), u_n[u_n > 0][order].astype(float)
     _, starts = np.unique(group, return_index=True)
-    perms = np.argsort(rng.random((n_perm, len(group))), axis=1)  # one shuffle per row
-    y_p = np.add.reduceat(u_yes[perms], starts, axis=1)
-    n_p = np.add.reduceat(u_n[perms], starts, axis=1)
-    e_y, e_n = n_p * rate, n_p * (1 - rate)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        stat = np.nansum((y_p - e_y) ** 2 / e_y + (n_p - y_p - e_n) ** 2 / e_n, axis=1)
-    p = (1 + int((stat >= x2 - 1e-9).sum())) / (1 + n_perm)
-    return Homogeneity(x2, df, float(p), "permutation")
+    at_least = 0
+    for rows in _chunks(n_perm, len(group)):  # the same stream as one (n_perm, units) draw
+        perms = np.argsort(rng.random((rows, len(group))), axis=1)  # one shuffle per row
+        y_p = np.add.reduceat(u_yes[perms], starts, axis=1)
+        n_p = np.add.reduceat(u_n[perms], starts, axis=1)
+        e_y, e_n = n_p * rate, n_p * (1 - rate)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stat = np.nansum((y_p - e_y) ** 2 / e_y + (n_p - y_p - e_n) ** 2 / e_n, axis=1)
+        at_least += int((stat >= x2 - 1e-9).sum())
+    return Homogeneity(x2, df, (1 + at_least) / (1 + n_perm), "permutation")
+
+
+def _chunks(n_rows: int, width: int, cells: int = 1 << 18) -> list[int]:
+    """Row counts of blocks of about ``cells`` entries: a block's arrays stay in the CPU's
+    cache instead of a fresh 20 MB each (drawn row by row, the numbers are the same)."""
+    step = max(1, cells // max(width, 1))
+    return [min(step, n_rows - start) for start in range(0, n_rows, step)]
 
 
 def spread_summary(profile: Mapping[str, float], n: Mapping[str, float] | float = 50) -> dict:
