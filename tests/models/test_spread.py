@@ -113,6 +113,33 @@ def test_a_call_timed_out_here_is_cancelled_in_its_worker(
     assert fine.reply is not None and fine.reply.text == "Yes."
 
 
+def test_frames_sent_at_once_and_through_the_sender_stay_in_order(
+        fake_openai_server: FakeOpenAIServer, make_model: MakeModel) -> None:
+    """A frame is sent at once where the socket takes it, else through the sender thread;
+    frames bigger than the socket's buffer take both ways at once (a first part now, the rest
+    queued, the frames after it queued behind). Each worker still reads every frame whole and
+    in order: every call is answered there, none asked again."""
+    import os
+
+    fake_openai_server.script = _echo
+    spread = SpreadModel(make_model(fake_openai_server), 2)
+    big = ImagePart(b"\x89PNG" + os.urandom(1_000_000), mime="image/png")  # > a socket buffer
+
+    def request(i: int) -> CallRequest:
+        messages = (Message.text("system", "You are a helpful assistant."),
+                    Message("user", (f"picture {i}", big, "Yes or no?")))
+        return CallRequest(f"k{i}", messages, GenerationParams(seed=i))
+
+    small = [_request(i) for i in range(24, 48)]  # small frames, sent at once between them
+    requests = [r for pair in zip([request(i) for i in range(24)], small, strict=True)
+                for r in pair]
+    results = asyncio.run(_spread_run(spread, requests, concurrency=8, timeout_s=30))
+    assert [r.reply.text for r in results] == [f"Yes, picture {i}." for pair in
+                                               zip(range(24), range(24, 48)) for i in pair]
+    assert not any(r.retried for r in results)
+    assert (spread.spread_calls, spread.local_calls) == (48, 0)
+
+
 def test_a_worker_that_dies_costs_retries_not_answers(
         fake_openai_server: FakeOpenAIServer, make_model: MakeModel) -> None:
     fake_openai_server.script = _echo

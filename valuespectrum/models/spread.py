@@ -7,10 +7,9 @@ model whose calls are plain network I/O (``process_safe = True``: ``LiteLLMModel
 calls to worker processes; this process keeps the retries, timeouts, budget, cache and progress
 (``models.calls``), so nothing else changes and the answers are the same calls' answers.
 
-* The workers are started on the first call (``python -m valuespectrum.models.spread_worker``;
-  a worker imports litellm, about 2 s) and kept for the rest of this process, so the jobs of a
-  sweep share them; until a worker has the model ready, its calls are made here, so starting
-  costs no latency. A worker that cannot be started leaves the calls here, with a warning.
+* The workers start on the first call (``python -m valuespectrum.models.spread_worker``, about
+  2 s to import litellm) and serve the rest of this process's jobs (a sweep's); until one has
+  the model ready, calls are made here. One that cannot start leaves them here, with a warning.
 * A worker gets the model pickled (no key on it: ``LiteLLMModel`` reads the key at call time)
   with this process's environment, so it reads the same key this process would.
 * A call cancelled here (its timeout, the error-rate stop) is cancelled in the worker, which
@@ -18,8 +17,7 @@ calls to worker processes; this process keeps the retries, timeouts, budget, cac
   stops answering (stopped, stuck) soon gets none; its calls time out here and are retried.
   A worker that dies fails its calls in flight as retryable ``transport`` errors; the runner
   asks them again, here or in another worker, and the dead worker is replaced at the next job.
-* Frames are pickles with a 4-byte length over a socket pair between this process and its own
-  children; nothing listens on a port.
+* Frames (a 4-byte length, a pickle) go over a socket pair to this process's own children.
 """
 
 from __future__ import annotations
@@ -39,11 +37,10 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from valuespectrum.models.base import ChatModel, GenerationParams, Message, ModelCallError, Reply
-from valuespectrum.models.spread_worker import HEAD, error_from, frame
+from valuespectrum.models.spread_worker import HEAD, child_env, error_from, frame
 
 log = logging.getLogger(__name__)
 # ``client_processes=auto`` spreads from this many calls in flight and this many calls to make:
@@ -72,10 +69,12 @@ def usable_cpus() -> int:
 class _Worker:
     """One worker process, its socket, and the calls it has in flight.
 
-    Frames go out through a sender thread, so a worker slow to read (busy, stopped) never blocks
-    the event loop; one reader thread settles the futures. ``unanswered`` holds every call sent
-    and not yet answered, cancelled ones included until the worker confirms: the next call goes
-    to the worker with the fewest, so a stuck one soon gets none.
+    A frame is sent at once where the socket takes it whole without waiting; the rest, and every
+    frame after it until the queue is empty, goes out through a sender thread, so a worker slow
+    to read (busy, stopped) never blocks the event loop. One reader thread settles the futures.
+    ``unanswered`` holds every call sent and not yet answered, cancelled ones included until the
+    worker confirms: the next call goes to the worker with the fewest, so a stuck one soon gets
+    none.
     """
 
     def __init__(self, index: int) -> None:
@@ -83,13 +82,13 @@ class _Worker:
         self.name = f"call worker {index}"
         try:
             # -m, not multiprocessing: the caller's __main__ is never run again in the child;
-            # -P: the package comes from where this one did (_child_env), not from the cwd;
+            # -P: the package comes from where this one did (child_env), not from the cwd;
             # its own session: Ctrl-C is this process's to handle, the worker ends at EOF.
             self.proc = subprocess.Popen(
                 [sys.executable, "-P", "-m", "valuespectrum.models.spread_worker",
                  str(there.fileno())],
                 pass_fds=(there.fileno(),), start_new_session=True, stdin=subprocess.DEVNULL,
-                env=_child_env())
+                env=child_env())
         except BaseException:
             here.close()
             raise
@@ -103,7 +102,9 @@ class _Worker:
         # key -> (loop, asyncio future) of a call; (None, concurrent future) of an offload
         self.pending: dict[int, tuple[Any, Any]] = {}
         self.unanswered: set[int] = set()
-        self._out: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._out: queue.SimpleQueue[bytes | memoryview | None] = queue.SimpleQueue()
+        self._queued = 0  # frames handed to the sender thread and not yet sent
+        self._sending = threading.Lock()
         for target, role in ((self._read, "reader"), (self._write, "sender")):
             threading.Thread(target=target, daemon=True, name=f"{self.name} {role}").start()
 
@@ -113,12 +114,22 @@ class _Worker:
     def send_frame(self, data: bytes) -> None:
         if not self.alive:
             raise OSError(f"{self.name} has exited")
-        self._out.put(data)
+        with self._sending:
+            rest: bytes | memoryview = data
+            if not self._queued and _NOWAIT is not None:  # a thread hand-off costs ~3 ms
+                with contextlib.suppress(OSError):  # full; or broken: the sender finds out
+                    rest = memoryview(data)[self.sock.send(data, _NOWAIT):]
+                if not rest:
+                    return
+            self._queued += 1
+            self._out.put(rest)
 
     def _write(self) -> None:
         try:
             while (data := self._out.get()) is not None:
                 self.sock.sendall(data)
+                with self._sending:
+                    self._queued -= 1
         except OSError:
             self._gone()
 
@@ -192,27 +203,13 @@ class _Worker:
             self.proc.kill()
 
 
-def _child_env() -> dict[str, str]:
-    """This environment, with the folder this package was imported from first on the path
-    (a checkout on ``sys.path``, not only an install), so the worker runs the same code."""
-    import site
-
-    import valuespectrum
-
-    root = str(Path(valuespectrum.__file__).resolve().parents[1])
-    if root in {*site.getsitepackages(), site.getusersitepackages()}:
-        return dict(os.environ)  # installed: the child finds it where this one did
-    path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
-
-
 def offload(fn: Callable[..., Any], *args: Any, **kwargs: Any
             ) -> concurrent.futures.Future | None:
     """Run ``fn(*args, **kwargs)`` (a module-level function; picklable arguments and result)
     in the least busy call worker of this process; None when none is up (then run it here).
 
-    The probe draws its figures this way while it computes its summary and writes its tables:
-    it then waits only for what is left of the drawing (about 0.1 s in the client benchmark).
+    The probe draws its figures this way while it computes its summary and writes its tables,
+    then waits only for what is left of the drawing.
     """
     up = [w for w in _pool.workers if w.alive and w.ever_ready]
     if not up:
@@ -277,7 +274,6 @@ class _Pool:
                 w.close()
             self.workers.clear()
 
-
     def forget(self) -> None:
         """In a forked child: the workers (and their threads) are the parent's, not ours."""
         self._lock = threading.Lock()
@@ -288,6 +284,7 @@ class _Pool:
         self.workers = []
 
 
+_NOWAIT = getattr(socket, "MSG_DONTWAIT", None)  # one send without waiting (POSIX)
 _pool = _Pool()
 atexit.register(lambda: _pool.close())
 if hasattr(os, "register_at_fork"):

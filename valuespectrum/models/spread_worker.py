@@ -17,6 +17,7 @@ import os
 import pickle
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 from valuespectrum.models.base import GenerationParams, ModelCallError
@@ -38,6 +39,20 @@ def error_from(fields: tuple) -> ModelCallError:
     kind, message, retryable, retry_after, status = fields
     return ModelCallError(kind, message, retryable=retryable, retry_after=retry_after,
                           status=status)
+
+
+def child_env() -> dict[str, str]:
+    """This environment, with the folder this package was imported from first on the path
+    (a checkout on ``sys.path``, not only an install), so the worker runs the same code."""
+    import site
+
+    import valuespectrum
+
+    root = str(Path(valuespectrum.__file__).resolve().parents[1])
+    if root in {*site.getsitepackages(), site.getusersitepackages()}:
+        return dict(os.environ)  # installed: the child finds it where this one did
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
 
 
 def serve(sock: socket.socket) -> None:
