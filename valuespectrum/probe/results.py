@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from valuespectrum.probe.axes import KEYED
 from valuespectrum.probe.judge import agreement
+from valuespectrum.probe.plan import ANSWER_COLUMNS
 from valuespectrum.probe.scoring import expected_scores, rank_correlation, score_profile
 
 
@@ -159,3 +161,32 @@ def parsing_metrics(frame) -> dict[str, float]:
         same = (prototype["outcome"] == prototype["rule_outcome"]).mean()
         out["summary/prototype_agreement"] = float(same)
     return out
+
+
+def expected_answers(model, decisions, answers, keying: str = "forward", expect=None):
+    """What a simulated respondent expects of each scored answer row (its own p(yes) on the
+    image, or ``expect(call)`` on what the call shows it, ``scoring.expected_scores``); None for
+    a model that cannot know."""
+    import pandas as pd
+
+    if expect is None:
+        outcomes = getattr(model, "expected_outcomes", None)
+        if outcomes is None:
+            return None
+
+        def expect(call):  # the question as asked (answer order, keying) about its image
+            question = " ".join(p for p in call.messages[-1].content if isinstance(p, str))
+            return outcomes(call.image, question)
+
+    at = {c: i for i, c in enumerate(ANSWER_COLUMNS)}
+    rows = []
+    flipped = keying == "reverse"  # scored as the share of reverse "no"
+    for a in answers:
+        # a failed call is in no score, nor a screenshot the describer gave nothing usable for
+        if (a[at["outcome"]] != "error" and a[at["decided_by"]] != "describer"
+                and a[at["keying"]] in KEYED[keying][:1]):
+            key = (a[at["screenshot_id"]], a[at["sample"]], a[at["answer_order"]], a[at["keying"]])
+            call = decisions[key]
+            p_yes, p_no, p_counted = expect(call)
+            rows.append((model.name, a[at["value"]], p_no if flipped else p_yes, p_counted))
+    return pd.DataFrame(rows, columns=["model", "value", "p_yes", "p_counted"])

@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -39,7 +40,12 @@ from valuespectrum.probe.plan import (
     probe_prompts,
 )
 from valuespectrum.probe.prompts import blank_like, describe_messages, why_messages
-from valuespectrum.probe.results import profile_metrics, score_answers, with_checks
+from valuespectrum.probe.results import (
+    expected_answers,
+    profile_metrics,
+    score_answers,
+    with_checks,
+)
 from valuespectrum.report.artifacts import fill_once
 from valuespectrum.report.profile import figure_files
 from valuespectrum.retrieval.steps import ensure_retrieval
@@ -53,6 +59,7 @@ results_log = logging.getLogger("valuespectrum.results")
 # What one probe result folder holds besides its figures (and what is logged of it).
 TABLE_FILES = ("summary.html", "answers.parquet", "answers.csv", "keywords.parquet", "keywords.csv",
                "images.parquet", "images.csv", "scores.parquet", "scores.csv")
+_FINGERPRINT = ANSWER_COLUMNS.index("fingerprint")
 
 
 def result_files(cfg) -> tuple[str, ...]:
@@ -179,10 +186,11 @@ def run(ctx) -> dict[str, float]:
         )
         ProbeStore.replace_answers(con, probe_run, answers)
         cached_cost = ProbeStore.cost(con, stats.cached_fingerprints)
+        logprobs = ProbeStore.logprobs(con, list({a[_FINGERPRINT] for a in answers}))
     ctx.probe_run = probe_run
     expect = describing.expected(model) if describing else None
-    expectations = _expectations(model, decisions, answers, axes.keying, expect)
-    metrics = _report(ctx, probe_run, answers, expectations)
+    expectations = expected_answers(model, decisions, answers, axes.keying, expect)
+    metrics = _report(ctx, probe_run, answers, logprobs, expectations)
     asyncio.run(model.aclose())
     metrics.update(stats.as_metrics())
     if hasattr(model, "spread_calls"):  # made in worker processes (probe.client_processes)
@@ -233,47 +241,20 @@ def _cost_metrics(ctx, stats: CallStats, cached_cost: float | None) -> dict[str,
     return metrics
 
 
-def _expectations(model, decisions, answers, keying: str = "forward", expect=None):
-    """What a simulated respondent expects of each scored answer row (its own p(yes) on the
-    image, or ``expect(call)`` on what the call shows it, ``scoring.expected_scores``); None for
-    a model that cannot know."""
+def _report(ctx, probe_run: str, answers, logprobs, expectations=None) -> dict[str, float]:
+    """Score the answers, store the scores, print the table, draw and log the figures.
+
+    ``logprobs``: fingerprint -> (yes, no) log-probabilities of the cached replies that have
+    them. The scores are written to the store in a thread while the table and the result files
+    are made here (DuckDB leaves the interpreter lock while it works).
+    """
     import pandas as pd
 
-    if expect is None:
-        outcomes = getattr(model, "expected_outcomes", None)
-        if outcomes is None:
-            return None
-
-        def expect(call):  # the question as asked (answer order, keying) about its image
-            question = " ".join(p for p in call.messages[-1].content if isinstance(p, str))
-            return outcomes(call.image, question)
-
-    at = {c: i for i, c in enumerate(ANSWER_COLUMNS)}
-    rows = []
-    flipped = keying == "reverse"  # scored as the share of reverse "no"
-    for a in answers:
-        # a failed call is in no score, nor a screenshot the describer gave nothing usable for
-        if (a[at["outcome"]] != "error" and a[at["decided_by"]] != "describer"
-                and a[at["keying"]] in KEYED[keying][:1]):
-            key = (a[at["screenshot_id"]], a[at["sample"]], a[at["answer_order"]], a[at["keying"]])
-            call = decisions[key]
-            p_yes, p_no, p_counted = expect(call)
-            rows.append((model.name, a[at["value"]], p_no if flipped else p_yes, p_counted))
-    return pd.DataFrame(rows, columns=["model", "value", "p_yes", "p_counted"])
-
-
-def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]:
-    """Score the answers, store the scores, print the table, draw and log the figures."""
-    import pandas as pd
-
-    from valuespectrum.report.profile import FIGURES, collect_figures, drawn_files, render_table
-    from valuespectrum.report.readings import reading_lines
+    from valuespectrum.report.profile import FIGURES, drawn_files
 
     cfg = ctx.cfg
     full = pd.DataFrame(list(answers), columns=list(ANSWER_COLUMNS))
     full["model"] = cfg.model.name
-    with ctx.store.connect() as con:
-        logprobs = ProbeStore.logprobs(con, full["fingerprint"].unique().tolist())
     if logprobs:  # a second score from p(yes)/(p(yes)+p(no)) where the backend returned them
         pairs = full["fingerprint"].map(logprobs)
         full["yes_logprob"] = pairs.map(lambda p: p[0] if isinstance(p, tuple) else None)
@@ -301,10 +282,31 @@ def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]
         log.warning("retrieve.k=1 with scoring.interval=images: one image per keyword, so the"
                     " image-level intervals rest on the smoothing prior alone; use k >= 2 or"
                     " scoring.interval=two_stage")
-    with ctx.store.connect() as con:
-        key = ProbeStore.replace_scores(con, probe_run, _scoring_key(cfg), result.scores)
+    with ThreadPoolExecutor(1, thread_name_prefix="probe scores") as storing:
+        stored = storing.submit(_store_scores, ctx.store, probe_run, _scoring_key(cfg), result)
+        metrics = _present(ctx, probe_run, result, frame, full, checks, folder, started, drawing)
+        ctx.scoring_key = stored.result()  # before anything is logged: a failed write stops here
+    if _log_results(ctx, folder, probe_run):
+        for name, rows in (("scores", result.scores), ("keywords", result.keywords)):
+            rows = rows.astype(object).where(rows.notna(), None)  # NaN: no JSON
+            ctx.tracker.log_table(rows, f"probe/{name}_table.json")
+    return metrics
+
+
+def _store_scores(store, probe_run: str, scoring_key: dict, result) -> str:
+    with store.connect() as con:
+        key = ProbeStore.replace_scores(con, probe_run, scoring_key, result.scores)
         ProbeStore.replace_keyword_scores(con, probe_run, key, result.keywords)
-    ctx.scoring_key = key
+    return key
+
+
+def _present(ctx, probe_run: str, result, frame, full, checks, folder: Path, started,
+             drawing) -> dict[str, float]:  # fmt: skip
+    """The run's metrics, its printed table, and its result folder (figures, tables)."""
+    from valuespectrum.report.profile import collect_figures, render_table
+    from valuespectrum.report.readings import reading_lines
+
+    cfg, true_profile = ctx.cfg, ctx.cfg.model.true_profile
     metrics = profile_metrics(result, frame)
     metrics.update(checks.metrics())
     notes = reading_lines(frame, result, metrics, parsing=cfg.parsing,
@@ -329,10 +331,6 @@ def _report(ctx, probe_run: str, answers, expectations=None) -> dict[str, float]
                 rows.to_parquet(tmp / f"{name}.parquet", index=False)
 
         fill_once(folder, write, mark="scores.parquet", lock=ctx.store.lock)
-    if _log_results(ctx, folder, probe_run):
-        for name, rows in (("scores", result.scores), ("keywords", result.keywords)):
-            rows = rows.astype(object).where(rows.notna(), None)  # NaN: no JSON
-            ctx.tracker.log_table(rows, f"probe/{name}_table.json")
     return metrics
 
 

@@ -112,6 +112,7 @@ def file_lock(path: Path, timeout_s: float, what: str) -> Iterator[None]:
     """An exclusive ``flock`` on ``path`` across processes; gives up after ``timeout_s``."""
     with open(path, "a+") as fh:
         deadline = time.monotonic() + timeout_s
+        wait = 0.002  # a short block of another thread or job ends soon: look again soon
         while True:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -122,7 +123,8 @@ def file_lock(path: Path, timeout_s: float, what: str) -> Iterator[None]:
                         f"{what} stayed locked for {timeout_s:.0f}s; is another run stuck? "
                         f"(lock file {path})"
                     ) from None
-                time.sleep(0.05)
+                time.sleep(wait)
+                wait = min(0.05, wait * 2)
         try:
             yield
         finally:
