@@ -197,6 +197,35 @@ def test_rerun_with_other_scoring_settings_keeps_both_score_sets(workspace, tmp_
     assert sorted(json.loads(r[0])["n_boot"] for r in recorded) == [50, 60]
 
 
+def test_a_failed_scores_write_fails_the_job_and_leaves_no_finished_results(
+    workspace, tmp_path, canary_key, monkeypatch
+):
+    """The scores are written in a thread while the table and files are made: a failed write
+    still fails the job, before anything is logged, and leaves no results folder marked done;
+    the next run writes both."""
+    from valuespectrum.store import ProbeStore
+
+    replace = ProbeStore.replace_scores
+
+    def disk_full(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ProbeStore, "replace_scores", staticmethod(disk_full))
+    with FakeOpenAIServer(FaultPlan(seed=SEED, p_yes=0.5)) as server:
+        cfg = _cfg(workspace, server, "probe.ask_why=false", "probe.n_boot=50")
+        with pytest.raises(OSError, match="disk full"):
+            runner.run(cfg, output_dir=tmp_path / "a")
+        assert not list((workspace / "probe").glob("*/*/scores.parquet"))
+        assert not list((tmp_path / "a").rglob("scores-*.parquet"))  # nothing published
+        monkeypatch.setattr(ProbeStore, "replace_scores", staticmethod(replace))
+        seen = len(server.requests)
+        runner.run(cfg, output_dir=tmp_path / "b")
+        assert len(server.requests) == seen  # the answers were kept: nothing asked again
+    assert len(list((workspace / "probe").glob("*/*/scores.parquet"))) == 1
+    with _db(workspace) as con:
+        assert con.execute("SELECT count(*) FROM scores").fetchone()[0] == 10
+
+
 def test_first_calls_go_out_while_later_images_are_still_encoding(
     workspace, tmp_path, canary_key, monkeypatch
 ):

@@ -15,11 +15,13 @@ import contextlib
 import functools
 import gc
 import logging
+import os
 import random
 import threading
 from collections import Counter
 from collections.abc import AsyncIterable, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from valuespectrum.models.base import ChatModel, GenerationParams, Message, ModelCallError, Reply
 
@@ -176,7 +178,7 @@ async def _call(
             await asyncio.sleep(wait)
 
 
-_frozen = {"runs": 0, "lock": threading.Lock()}
+_frozen: dict[str, Any] = {"runs": 0, "ours": False, "lock": threading.Lock()}
 
 
 @contextlib.contextmanager
@@ -184,17 +186,34 @@ def older_objects_frozen() -> Iterator[None]:
     """The garbage collector leaves alone the objects that existed before (``gc.freeze``): a
     full collection of a job's heap (about 0.3 s for the 560k objects of the demo's probe)
     would stall every call in flight. Newer garbage is still collected; the older objects go
-    back to the collector when the last such block (of any thread) ends."""
+    back to the collector when the last such block (of any thread) ends. Frozen by someone
+    else already (a freeze before a fork), they are left as they were."""
     with _frozen["lock"]:
         _frozen["runs"] += 1
-        gc.freeze()
+        if _frozen["runs"] == 1:
+            _frozen["ours"] = not gc.get_freeze_count()
+            if _frozen["ours"]:
+                gc.freeze()
     try:
         yield
     finally:
         with _frozen["lock"]:
             _frozen["runs"] -= 1
-            if not _frozen["runs"]:
+            if not _frozen["runs"] and _frozen["ours"]:
+                _frozen["ours"] = False
                 gc.unfreeze()
+
+
+def _thaw_in_child() -> None:
+    """A child forked while calls ran here: they do not run on in the child."""
+    _frozen["lock"] = threading.Lock()
+    if _frozen["runs"] and _frozen["ours"]:
+        gc.unfreeze()
+    _frozen.update(runs=0, ours=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_thaw_in_child)
 
 
 def _older_objects_frozen_meanwhile(run):

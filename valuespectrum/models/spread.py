@@ -95,6 +95,7 @@ class _Worker:
         finally:
             there.close()
         self.sock = here
+        here.settimeout(None)  # blocking, whatever socket.setdefaulttimeout says
         self.alive = True
         self.ever_ready = False  # it has set a model up once: it started fine
         self._state = threading.Lock()

@@ -1,4 +1,5 @@
-"""The worker side of ``models.spread``: make the calls the parent process sends.
+"""The worker side of ``models.spread``: make the calls the parent process sends (and
+``child_env``, the environment the parent starts a worker with).
 
 A worker is a child process (``python -m valuespectrum.models.spread_worker <fd>``, in a session
 of its own) with one event loop. It reads frames (a 4-byte length, then a pickle) from its

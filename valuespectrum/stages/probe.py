@@ -283,9 +283,13 @@ def _report(ctx, probe_run: str, answers, logprobs, expectations=None) -> dict[s
                     " image-level intervals rest on the smoothing prior alone; use k >= 2 or"
                     " scoring.interval=two_stage")
     with ThreadPoolExecutor(1, thread_name_prefix="probe scores") as storing:
-        stored = storing.submit(_store_scores, ctx.store, probe_run, _scoring_key(cfg), result)
-        metrics = _present(ctx, probe_run, result, frame, full, checks, folder, started, drawing)
-        ctx.scoring_key = stored.result()  # before anything is logged: a failed write stops here
+        stored = storing.submit(_store_scores, ctx.store, probe_run, _scoring_key(cfg),
+                                result.scores.copy(), result.keywords.copy())  # its own copies
+        try:
+            metrics = _present(ctx, probe_run, result, frame, full, checks, folder, started,
+                               drawing, stored)  # fmt: skip
+        finally:  # a failed write stops the job here, before anything is logged
+            ctx.scoring_key = stored.result()
     if _log_results(ctx, folder, probe_run):
         for name, rows in (("scores", result.scores), ("keywords", result.keywords)):
             rows = rows.astype(object).where(rows.notna(), None)  # NaN: no JSON
@@ -293,16 +297,17 @@ def _report(ctx, probe_run: str, answers, logprobs, expectations=None) -> dict[s
     return metrics
 
 
-def _store_scores(store, probe_run: str, scoring_key: dict, result) -> str:
+def _store_scores(store, probe_run: str, scoring_key: dict, scores, keywords) -> str:
     with store.connect() as con:
-        key = ProbeStore.replace_scores(con, probe_run, scoring_key, result.scores)
-        ProbeStore.replace_keyword_scores(con, probe_run, key, result.keywords)
+        key = ProbeStore.replace_scores(con, probe_run, scoring_key, scores)
+        ProbeStore.replace_keyword_scores(con, probe_run, key, keywords)
     return key
 
 
 def _present(ctx, probe_run: str, result, frame, full, checks, folder: Path, started,
-             drawing) -> dict[str, float]:  # fmt: skip
-    """The run's metrics, its printed table, and its result folder (figures, tables)."""
+             drawing, stored) -> dict[str, float]:  # fmt: skip
+    """The run's metrics, its printed table, and its result folder (figures, tables): the
+    folder is complete (``scores.parquet``) only once the scores are stored (``stored``)."""
     from valuespectrum.report.profile import collect_figures, render_table
     from valuespectrum.report.readings import reading_lines
 
@@ -328,6 +333,8 @@ def _present(ctx, probe_run: str, result, frame, full, checks, folder: Path, sta
                       ("images", result.images), ("scores", result.scores))  # fmt: skip
             for name, rows in tables:  # scores.parquet last: the completion mark
                 rows.to_csv(tmp / f"{name}.csv", index=False)  # previewed in MLflow's UI
+                if name == "scores":
+                    stored.result()  # a failed write leaves the folder unfinished
                 rows.to_parquet(tmp / f"{name}.parquet", index=False)
 
         fill_once(folder, write, mark="scores.parquet", lock=ctx.store.lock)
