@@ -9,7 +9,8 @@ against the plain server, which keeps the request bodies, and those bodies are t
 * ``litellm``  a bare ``litellm.acompletion`` loop, the same way;
 * ``runner``   ``run_calls`` + ``LiteLLMModel``, the probe's call runner;
 * ``stage``    the whole probe stage (fresh seed, so every call is new; fingerprints, cache
-  writes, scoring and all), timed end to end; ``stage calls`` is its call phase alone;
+  writes, scoring and all), timed end to end as the job's run (``runner.run``; composing the
+  job's config with Hydra is the CLI's work and not timed); ``stage calls`` is its call phase;
   ``stage cold`` is a first probe of the retrieval: no image has been encoded yet. The stage
   runs with its defaults: at these concurrencies ``probe.client_processes=auto`` makes the
   calls in worker processes (``models.spread``), started by the warm-up run and kept, as in a
@@ -144,22 +145,24 @@ class _Bench:
         self.in_workers: list[int] = []  # per stage run: calls its call workers made
 
     def stage(self, url: str, concurrency: int, images_encoded: bool = True
-              ) -> tuple[float, float, int]:
-        """One cold probe stage (a new seed: no call is cached); (wall, call phase, calls)."""
+              ) -> tuple[float, float, float, int]:
+        """One cold probe stage (a new seed: no call is cached); (wall, cpu, call phase, calls).
+
+        Timed: the job's whole run (``runner.run``: pre-flight, run header, the stage, the job
+        record). Not timed: composing the job's config (Hydra, the CLI's part) and removing the
+        encoded images before a ``stage cold`` run."""
         if not images_encoded:
             shutil.rmtree(self.tmp / "ws" / "encoded", ignore_errors=True)
         self.seed += 1000
         cfg = compose([*self.base, "stages=[probe]", f"model.api_base={url}",
                        f"probe.concurrency={concurrency}",
                        f"model.generation.seed={self.seed}"])
-        t0 = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):  # the stage prints its score table
-            m = runner.run(cfg, output_dir=self.tmp / f"out{self.seed}")
-        wall = time.perf_counter() - t0
+            wall, cpu, m = _timed(lambda: runner.run(cfg, output_dir=self.tmp / f"out{self.seed}"))
         if m["usage/probe/calls_failed"]:
             raise SystemExit("stage calls failed; the benchmark needs a clean run")
         self.in_workers.append(int(m.get("usage/probe/calls_in_workers", 0)))
-        return wall, m["timing/probe/call_seconds"], int(m["usage/probe/calls_made"])
+        return wall, cpu, m["timing/probe/call_seconds"], int(m["usage/probe/calls_made"])
 
 
 def _worker_cpu_s() -> float:
@@ -194,12 +197,13 @@ def _measure(bench: _Bench, url: str, bodies: list[dict[str, Any]], concurrency:
             ("stage cold", lambda: bench.stage(url, concurrency, images_encoded=False)),
         ):
             wall, cpu, out = _timed(fn)
-            cells[name].append((wall, cpu))
             if name.startswith("stage"):
-                if out[2] != len(bodies):
-                    raise SystemExit(f"the stage made {out[2]} calls, expected {len(bodies)}")
+                wall, cpu, calls_s, made = out  # the job's run, not its config's composition
+                if made != len(bodies):
+                    raise SystemExit(f"the stage made {made} calls, expected {len(bodies)}")
                 if name == "stage":
-                    cells["stage calls"].append((out[1], float("nan")))
+                    cells["stage calls"].append((calls_s, float("nan")))
+            cells[name].append((wall, cpu))
     return {k: {"wall": statistics.median(w for w, _ in v),
                 "cpu_ms": 1000 * statistics.median(c for _, c in v) / len(bodies)}
             for k, v in cells.items()}
