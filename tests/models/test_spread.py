@@ -39,6 +39,19 @@ def _request(i: int) -> CallRequest:
     return CallRequest(f"k{i}", messages, GenerationParams(seed=i))
 
 
+def _big_request(i: int, picture: ImagePart) -> CallRequest:
+    """A call showing ``picture``, a frame bigger than a socket's buffer when it is big."""
+    messages = (Message.text("system", "You are a helpful assistant."),
+                Message("user", (f"picture {i}", picture, "Yes or no?")))
+    return CallRequest(f"k{i}", messages, GenerationParams(seed=i))
+
+
+def _big_picture(size: int) -> ImagePart:
+    import os
+
+    return ImagePart(b"\x89PNG" + os.urandom(size), mime="image/png")
+
+
 def _echo(body: dict, _index: int):
     """Answer each call with the number of the picture it asked about."""
     text = next(p["text"] for p in body["messages"][1]["content"] if p["type"] == "text")
@@ -120,20 +133,12 @@ def test_frames_sent_at_once_and_through_the_sender_stay_in_order(
     frames bigger than the socket's buffer take both ways at once (a first part now, the rest
     queued, the frames after it queued behind). Each worker still reads every frame whole and
     in order: every call is answered there, none asked again."""
-    import os
-
     fake_openai_server.script = _echo
     spread = SpreadModel(make_model(fake_openai_server), 2)
-    big = ImagePart(b"\x89PNG" + os.urandom(1_000_000), mime="image/png")  # > a socket buffer
-
-    def request(i: int) -> CallRequest:
-        messages = (Message.text("system", "You are a helpful assistant."),
-                    Message("user", (f"picture {i}", big, "Yes or no?")))
-        return CallRequest(f"k{i}", messages, GenerationParams(seed=i))
-
+    big = _big_picture(1_000_000)  # > a socket buffer
     small = [_request(i) for i in range(24, 48)]  # small frames, sent at once between them
-    requests = [r for pair in zip([request(i) for i in range(24)], small, strict=True)
-                for r in pair]
+    requests = [r for pair in zip([_big_request(i, big) for i in range(24)], small,
+                                  strict=True) for r in pair]
     ways: Counter[str] = Counter()
 
     class Counting:  # the worker's socket, counting which way each frame's bytes went
@@ -312,12 +317,7 @@ def test_a_stopped_worker_blocks_nothing(fake_openai_server: FakeOpenAIServer,
 
     fake_openai_server.script = _echo
     spread = SpreadModel(make_model(fake_openai_server), 2)
-    big = ImagePart(b"\x89PNG" + os.urandom(400_000), mime="image/png")  # > a socket buffer
-
-    def request(i: int) -> CallRequest:
-        messages = (Message.text("system", "You are a helpful assistant."),
-                    Message("user", (f"picture {i}", big, "Yes or no?")))
-        return CallRequest(f"k{i}", messages, GenerationParams(seed=i))
+    big = _big_picture(400_000)  # > a socket buffer
 
     watchdog_fired = threading.Event()
 
@@ -334,7 +334,7 @@ def test_a_stopped_worker_blocks_nothing(fake_openai_server: FakeOpenAIServer,
         watchdog.start()
         try:
             return stopped, await run_calls(
-                spread, [request(i) for i in range(12)], progress=False, concurrency=4,
+                spread, [_big_request(i, big) for i in range(12)], progress=False, concurrency=4,
                 timeout_s=1.5, max_retries=3, backoff_base_s=0.01)
         finally:
             watchdog.cancel()
